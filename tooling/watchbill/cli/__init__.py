@@ -1,0 +1,40 @@
+"""The ``watchbill`` command: thin verbs over the library; no logic lives here.
+
+Each submodule registers its own commands, so a new verb is one file and one line below.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from . import schema, validate
+
+app = typer.Typer(
+    name="watchbill",
+    help="Incident practice as code: validate, page, probe, and publish from one git repository.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+for module in (validate, schema):
+    module.register(app)
+
+
+def main() -> None:
+    """Entry point: user mistakes exit with a message; only WATCHBILL_DEBUG=1 shows a traceback."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence: never show a person a traceback
+        if os.environ.get("WATCHBILL_DEBUG"):
+            raise
+        sys.stderr.write(f"watchbill: internal error: {type(exc).__name__}: {exc}\n"
+                         "Run again with WATCHBILL_DEBUG=1 for details, and please report it.\n")
+        sys.exit(70)

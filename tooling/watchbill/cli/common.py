@@ -1,0 +1,76 @@
+"""What every command shares: finding the organisation's root, the clock, and clean failure."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from .. import clock
+from ..fields import parse_instant
+from ..problems import Problem, render
+from ..repo import InvalidOrganisation, Organisation
+from ..validate import load_organisation
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+RootOption = Annotated[
+    Path | None,
+    typer.Option("--root", "-C", help="Organisation repository (default: $WATCHBILL_ROOT, else the git top level).",
+                 show_default=False),
+]
+AtOption = Annotated[
+    str | None,
+    typer.Option("--at", help="Instant to act at, ISO-8601 with offset (default: now).", show_default=False),
+]
+
+
+def find_root(explicit: Path | None) -> Path:
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("WATCHBILL_ROOT")
+    if env:
+        return Path(env)
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True,
+                             timeout=10).stdout.strip()
+        if top:
+            return Path(top)
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return Path.cwd()
+
+
+def instant(text: str | None) -> datetime:
+    if text is None:
+        return clock.now()
+    try:
+        return parse_instant(text).astimezone(UTC)
+    except ValueError as exc:
+        fail(str(exc), code=2)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def print_problems(problems: list[Problem]) -> None:
+    text = render(problems, "text")
+    if text:
+        err.print(text, markup=False)
+
+
+def organisation(root: Path | None, now: datetime) -> Organisation:
+    """Load for commands that act on the data; any error stops the command with the located problems."""
+    try:
+        return load_organisation(find_root(root), now=now)
+    except InvalidOrganisation as exc:
+        print_problems(exc.problems)  # type: ignore[arg-type]
+        fail(f"{len(exc.problems)} error(s) in the organisation's files; run 'watchbill validate'")

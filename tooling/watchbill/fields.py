@@ -1,0 +1,186 @@
+"""Annotated field types shared by the models.
+
+Every type here parses the text a person writes in YAML (``5m``, ``2026-03-08T09:00:00-05:00``,
+``Europe/Berlin``, ``*/5 * * * *``) into a Python value, rejects anything ambiguous with a message that
+says what would be right, and serialises back to the same text so round trips are stable.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, StringConstraints, WithJsonSchema
+
+_DURATION_RE = re.compile(
+    r"^(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m(?!s))?(?:(?P<s>\d+)s)?(?:(?P<ms>\d+)ms)?$"
+)
+_DURATION_UNITS = (("w", 604800.0), ("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0), ("ms", 0.001))
+
+
+def parse_duration(value: object) -> timedelta:
+    """Read ``1h30m``-style text; bare numbers are refused because their unit would be a guess."""
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"a duration is text like '5m', '1h30m' or '2d', not {value!r}; add a unit")
+    text = value.strip()
+    match = _DURATION_RE.match(text)
+    if not text or match is None or not any(match.groupdict().values()):
+        raise ValueError(f"'{value}' is not a duration; write it like '30s', '5m', '1h30m', '2d' or '1w'")
+    seconds = sum(float(match.group(unit) or 0) * factor for unit, factor in _DURATION_UNITS)
+    return timedelta(seconds=seconds)
+
+
+def format_duration(value: timedelta) -> str:
+    """Inverse of :func:`parse_duration`, so a model dumped back to YAML reads as a person wrote it."""
+    total_ms = round(value.total_seconds() * 1000)
+    if total_ms == 0:
+        return "0s"
+    parts: list[str] = []
+    for unit, factor in _DURATION_UNITS:
+        unit_ms = round(factor * 1000)
+        count, total_ms = divmod(total_ms, unit_ms)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": _DURATION_RE.pattern, "examples": ["5m", "1h30m", "2d"]}),
+]
+
+
+def parse_instant(value: object) -> datetime:
+    """Instants must carry an offset: a naive time means something different in every reader's zone."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"'{value}' is not an ISO-8601 instant; write it like 2026-03-08T09:00:00Z or "
+                "2026-03-08T09:00:00+01:00"
+            ) from None
+    else:
+        raise ValueError(f"an instant is ISO-8601 text like 2026-03-08T09:00:00Z, not {value!r}")
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError(f"'{value}' has no UTC offset; add 'Z' or an offset such as +01:00")
+    return parsed
+
+
+def format_instant(value: datetime) -> str:
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+Instant = Annotated[
+    datetime,
+    BeforeValidator(parse_instant),
+    PlainSerializer(format_instant, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+def parse_date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"'{value}' is not a date; write it like 2026-03-31")
+
+
+Day = Annotated[
+    date,
+    BeforeValidator(parse_date),
+    PlainSerializer(lambda d: d.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
+
+
+def parse_local_time(value: object) -> time:
+    """Wall-clock times are ``HH:MM``; YAML 1.1 would have read ``09:00`` as sexagesimal 540."""
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str):
+        match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", value.strip())
+        if match:
+            return time(int(match.group(1)), int(match.group(2)))
+        if value.strip() == "24:00":
+            return time(0, 0)
+    raise ValueError(f"'{value}' is not a local time; write it as HH:MM in 24-hour form, e.g. '09:00'")
+
+
+LocalTime = Annotated[
+    time,
+    BeforeValidator(parse_local_time),
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$"}),
+]
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo:
+    """Cached ZoneInfo lookup; schedules ask for the same few zones millions of times."""
+    return ZoneInfo(name)
+
+
+def check_timezone(value: str) -> str:
+    if value not in _known_zones():
+        close = sorted(z for z in _known_zones() if z.lower() == value.lower() or z.endswith("/" + value))
+        hint = f"; did you mean {close[0]}?" if close else "; use an IANA name such as Europe/Berlin"
+        raise ValueError(f"'{value}' is not a known time zone{hint}")
+    try:
+        zone(value)
+    except ZoneInfoNotFoundError:  # pragma: no cover - listed but unloadable zone data
+        raise ValueError(f"time zone data for '{value}' cannot be loaded") from None
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(check_timezone)]
+
+
+def check_cron(value: str) -> str:
+    from croniter import croniter
+
+    if not croniter.is_valid(value):
+        raise ValueError(f"'{value}' is not a cron expression; five fields like '*/5 * * * *'")
+    if len(value.split()) != 5:
+        raise ValueError(f"'{value}' must have exactly five fields (minute hour day month weekday)")
+    return value
+
+
+CronExpr = Annotated[str, AfterValidator(check_cron), WithJsonSchema({"type": "string", "examples": ["*/5 * * * *"]})]
+
+_ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+Id = Annotated[str, StringConstraints(pattern=_ID)]
+"""Lower-case slug: safe in file names, URLs and branch names, and cannot traverse paths."""
+
+SeverityId = Annotated[str, StringConstraints(pattern=r"^SEV-[0-9]$")]
+IncidentId = Annotated[str, StringConstraints(pattern=r"^INC-[0-9]{4}-[0-9]{4}$")]
+MaintenanceId = Annotated[str, StringConstraints(pattern=r"^MNT-[0-9]{4}-[0-9]{4}$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+def json_safe(value: Any) -> Any:
+    """For error messages: show the offending input without dumping a huge structure."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,21 @@
+"""The configuration every model shares."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Model(BaseModel):
+    """Strict on purpose: YAML's ``no``, ``"5"`` or ``1.0`` must never be coerced into something else.
+
+    Unknown keys are errors, because a misspelt optional key (``ackowledge:``) would otherwise be
+    ignored without a word and the rule the person meant would never apply.
+    """
+
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        populate_by_name=True,
+        validate_default=False,
+        str_strip_whitespace=False,
+    )

@@ -1,0 +1,25 @@
+"""The roster: who can be paged, in which zone, and how to reach them."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ..fields import Id, ShortText, TimeZoneName
+from .base import Model
+
+
+class Person(Model):
+    id: Id
+    name: ShortText
+    timezone: TimeZoneName
+    github: str | None = Field(default=None, pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
+    contacts: dict[Id, str] = Field(
+        default_factory=dict,
+        description="Channel id -> address for that channel, or a ${ENV_VAR} reference for anything private.",
+    )
+
+
+class PeopleFile(Model):
+    """schedules/people.yaml"""
+
+    people: list[Person] = Field(min_length=1)

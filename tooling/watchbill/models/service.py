@@ -1,0 +1,135 @@
+"""Services and the probes that watch them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from ..fields import CronExpr, Duration, Id, SeverityId, ShortText
+from .base import Model
+
+HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+DnsType = Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS", "SRV", "CAA", "PTR", "SOA"]
+Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]*$", max_length=2048)]
+Host = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:\-\[\]]{1,253}$")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class JsonCondition(Model):
+    """A condition on a field of a JSON body, addressed by a dotted path (``data.items.0.state``)."""
+
+    path: str = Field(min_length=1)
+    equals: str | int | float | bool | None = None
+    not_equals: str | int | float | bool | None = None
+    matches: str | None = Field(default=None, description="Regular expression for the field's text.")
+    exists: bool | None = None
+    less_than: float | None = None
+    greater_than: float | None = None
+
+
+class HttpCheck(Model):
+    url: Url
+    method: HttpMethod = "GET"
+    headers: dict[str, str] = Field(default_factory=dict, description="Values may be ${ENV} references.")
+    body: str | None = None
+    expect_status: list[int] = Field(default_factory=lambda: [200], min_length=1)
+    max_latency: Duration | None = None
+    body_contains: str | None = None
+    body_regex: str | None = None
+    json_conditions: list[JsonCondition] = Field(default_factory=list, alias="json")
+    follow_redirects: bool = True
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    verify_tls: bool = True
+    max_body_bytes: int = Field(default=1_048_576, ge=1, le=67_108_864)
+
+
+class TcpCheck(Model):
+    host: Host
+    port: Port
+
+
+class DnsCheck(Model):
+    name: str = Field(min_length=1, max_length=253)
+    type: DnsType = "A"
+    expect: list[str] = Field(default_factory=list, description="Values that must all be in the answer.")
+    resolver: str | None = Field(default=None, description="Resolver address 'ip' or 'ip:port'.")
+
+
+class TlsCheck(Model):
+    host: Host
+    port: Port = 443
+    server_name: str | None = Field(default=None, description="SNI and hostname to match; defaults to host.")
+    min_days_left: int = Field(default=14, ge=0, le=3650)
+
+
+class Confirm(Model):
+    """Multi-region confirmation: a failure counts only when ``min`` of ``regions`` see it."""
+
+    regions: list[Id] = Field(min_length=1)
+    min: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _min_fits(self) -> Confirm:
+        if self.min > len(self.regions):
+            raise ValueError(f"confirm.min ({self.min}) is more than the {len(self.regions)} regions listed")
+        return self
+
+
+class Probe(Model):
+    id: Id
+    http: HttpCheck | None = None
+    tcp: TcpCheck | None = None
+    dns: DnsCheck | None = None
+    tls: TlsCheck | None = None
+    schedule: CronExpr = "*/5 * * * *"
+    timeout: Duration = timedelta(seconds=10)
+    retries: int = Field(default=1, ge=0, le=5, description="Immediate retries before a failure counts.")
+    failure_threshold: int = Field(default=2, ge=1, le=100)
+    success_threshold: int = Field(default=2, ge=1, le=100)
+    confirm: Confirm | None = None
+    severity: SeverityId | None = Field(default=None, description="Severity of incidents it opens.")
+    impact: Literal["degraded_performance", "partial_outage", "major_outage"] = "major_outage"
+
+    @model_validator(mode="after")
+    def _exactly_one_kind(self) -> Probe:
+        kinds = [k for k in ("http", "tcp", "dns", "tls") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            found = ", ".join(kinds) if kinds else "none"
+            raise ValueError(f"a probe needs exactly one of http, tcp, dns, tls (found: {found})")
+        if self.timeout <= timedelta(0) or self.timeout > timedelta(minutes=5):
+            raise ValueError("timeout must be between 1ms and 5m")
+        return self
+
+    @property
+    def kind(self) -> Literal["http", "tcp", "dns", "tls"]:
+        for kind in ("http", "tcp", "dns", "tls"):
+            if getattr(self, kind) is not None:
+                return kind  # type: ignore[return-value]
+        raise AssertionError("validated probe has a kind")
+
+
+class Slo(Model):
+    target: float = Field(gt=0, lt=100, description="Availability objective in percent, e.g. 99.9.")
+    window: Duration = timedelta(days=30)
+
+
+class Service(Model):
+    id: Id
+    name: ShortText
+    description: str | None = None
+    group: ShortText = "Services"
+    public: bool = Field(default=True, description="Shown on the public status page.")
+    owner: Id = Field(description="Schedule that owns the service.")
+    escalation: Id | None = Field(default=None, description="Escalation policy; else the severity's.")
+    severity: SeverityId = Field(default="SEV-2", description="Default severity of incidents its probes open.")
+    slo: Slo | None = None
+    depends_on: list[Id] = Field(default_factory=list)
+    probes: list[Probe] = Field(default_factory=list)
+
+
+class ServicesFile(Model):
+    """policies/services.yaml"""
+
+    services: list[Service] = Field(min_length=1)

@@ -1,0 +1,240 @@
+"""Check every file against its model, then the organisation as a whole.
+
+Per-file work (read, parse, model) is pure and cached by content digest; cross-references always run,
+since a change in one file can break a reference in another that did not change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from . import crossref
+from .cache import Entry, ValidationCache
+from .kinds import KINDS, FoundFile, discover
+from .loader import Document, LocatedError, decode, parse
+from .models import (
+    ChannelsFile,
+    EscalationPolicy,
+    Incident,
+    Maintenance,
+    PeopleFile,
+    Schedule,
+    ServicesFile,
+    Settings,
+    SeveritiesFile,
+)
+from .problems import Problem
+from .repo import InvalidOrganisation, Organisation, Source
+from .schema_errors import problems_from
+
+_BROKEN_KIND = {
+    "people": ("person", "*"),
+    "severities": ("severity", "*"),
+    "channels": ("channel", "*"),
+    "services": ("service", "*"),
+    "settings": ("settings", "*"),
+}
+_OBJECT_KIND = {"escalation": "policy"}
+PARALLEL_THRESHOLD = 400
+"""Below this many files to check, starting worker processes costs more than it saves."""
+
+
+@dataclass
+class Report:
+    organisation: Organisation
+    problems: list[Problem] = field(default_factory=list)
+    files_checked: int = 0
+    files_cached: int = 0
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
+
+
+def check_document(doc: Document, kind: str) -> tuple[BaseModel | None, list[Problem]]:
+    model_cls = KINDS[kind].model
+    try:
+        return model_cls.model_validate(doc.data), []
+    except ValidationError as exc:
+        return None, problems_from(exc, doc, model_cls)
+
+
+def _check_bytes(relative: str, kind: str, raw: bytes) -> tuple[BaseModel | None, tuple[Problem, ...]]:
+    try:
+        doc = parse(decode(raw, relative), relative)
+    except LocatedError as exc:
+        return None, (exc.problem,)
+    model, problems = check_document(doc, kind)
+    return model, tuple(problems)
+
+
+def _check_batch(batch: list[tuple[str, str, bytes]]) -> list[tuple[BaseModel | None, tuple[Problem, ...]]]:
+    return [_check_bytes(relative, kind, raw) for relative, kind, raw in batch]
+
+
+def _read(found: FoundFile, max_bytes: int) -> bytes | Problem:
+    from .loader import read_text
+
+    try:
+        size = found.path.stat().st_size
+        if size > max_bytes:
+            read_text(found.path, found.relative, max_bytes)  # raises the located problem
+        return found.path.read_bytes()
+    except LocatedError as exc:
+        return exc.problem
+    except OSError as exc:
+        return Problem(found.relative, 1, 1, "error", f"cannot read file: {exc.strerror or exc}", "file-unreadable")
+
+
+def check_files(
+    files: list[FoundFile], cache: ValidationCache | None, jobs: int | None = None
+) -> tuple[list[tuple[FoundFile, BaseModel | None, tuple[Problem, ...]]], int]:
+    """Per-file results in the order given, and how many came from the cache."""
+    from .loader import MAX_FILE_BYTES
+
+    results: dict[str, tuple[BaseModel | None, tuple[Problem, ...]]] = {}
+    todo: list[tuple[FoundFile, str, bytes]] = []
+    cached = 0
+    for found in files:
+        raw = _read(found, MAX_FILE_BYTES)
+        if isinstance(raw, Problem):
+            results[found.relative] = (None, (raw,))
+            continue
+        digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+        entry = cache.get(found.relative, digest) if cache else None
+        if entry is not None and entry.kind == found.kind:
+            results[found.relative] = (entry.model, entry.problems)
+            cached += 1
+        else:
+            todo.append((found, digest, raw))
+    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
+    items = [(f.relative, f.kind, raw) for f, _, raw in todo]
+    if workers > 1 and len(items) >= PARALLEL_THRESHOLD:
+        size = max(50, len(items) // (workers * 4))
+        batches = [items[i : i + size] for i in range(0, len(items), size)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            outcomes = [outcome for batch in pool.map(_check_batch, batches) for outcome in batch]
+    else:
+        outcomes = _check_batch(items)
+    for (found, digest, _), outcome in zip(todo, outcomes, strict=True):
+        results[found.relative] = outcome
+        if cache is not None:
+            cache.put(found.relative, Entry(digest, found.kind, outcome[0], outcome[1]))
+    if cache is not None:
+        cache.prune({f.relative for f in files})
+    return [(f, *results[f.relative]) for f in files], cached
+
+
+def assemble(root: Path, results: Iterable[tuple[FoundFile, BaseModel | None, Any]]) -> tuple[Organisation, list[crossref.Finding]]:
+    """Index the valid models by id, noting duplicates as findings (the first definition wins)."""
+    org = Organisation(root=root)
+    findings: list[crossref.Finding] = []
+
+    def add(kind: str, table: dict[str, Any], ident: str, obj: Any, source: Source, id_loc: Any) -> None:
+        if ident in table:
+            first = org.sources[(kind, ident)]
+            findings.append(crossref.Finding(
+                source.path, (*source.loc, *id_loc), "error",
+                f"{kind} id '{ident}' is already defined in {first.path}; ids must be unique", "duplicate-id",
+            ))
+            return
+        table[ident] = obj
+        org.sources[(kind, ident)] = source
+
+    for found, model, _ in results:
+        if model is None:
+            stem = PurePosixPath(found.relative).stem
+            org.broken.add(_BROKEN_KIND.get(found.kind, (_OBJECT_KIND.get(found.kind, found.kind), stem)))
+            continue
+        path = found.relative
+        if isinstance(model, Settings):
+            org.settings = model
+        elif isinstance(model, SeveritiesFile):
+            for i, sev in enumerate(model.severities):
+                add("severity", org.severities, sev.id, sev, Source(path, ("severities", i)), ("id",))
+        elif isinstance(model, PeopleFile):
+            for i, person in enumerate(model.people):
+                add("person", org.people, person.id, person, Source(path, ("people", i)), ("id",))
+        elif isinstance(model, ChannelsFile):
+            for i, channel in enumerate(model.channels):
+                add("channel", org.channels, channel.id, channel, Source(path, ("channels", i)), ("id",))
+        elif isinstance(model, ServicesFile):
+            for i, service in enumerate(model.services):
+                add("service", org.services, service.id, service, Source(path, ("services", i)), ("id",))
+        elif isinstance(model, Schedule):
+            add("schedule", org.schedules, model.id, model, Source(path), ("id",))
+        elif isinstance(model, EscalationPolicy):
+            add("policy", org.policies, model.id, model, Source(path), ("id",))
+        elif isinstance(model, Incident):
+            add("incident", org.incidents, model.id, model, Source(path), ("id",))
+        elif isinstance(model, Maintenance):
+            add("maintenance", org.maintenance, model.id, model, Source(path), ("id",))
+    return org, findings
+
+
+class Locator:
+    """Finds line and column for cross-reference findings, parsing a file only when one needs it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.docs: dict[str, Document | None] = {}
+
+    def problem(self, finding: crossref.Finding) -> Problem:
+        if finding.path not in self.docs:
+            try:
+                self.docs[finding.path] = parse(decode((self.root / finding.path).read_bytes(), finding.path),
+                                                finding.path)
+            except (LocatedError, OSError):
+                self.docs[finding.path] = None
+        doc = self.docs[finding.path]
+        line, column = (1, 1)
+        if doc is not None:
+            pos = doc.locate(finding.loc, key=finding.at_key)
+            line, column = pos.line, pos.column
+        return Problem(finding.path, line, column, finding.level, finding.message, finding.rule)
+
+
+def validate(
+    root: Path,
+    *,
+    now: datetime,
+    use_cache: bool = True,
+    cache_directory: Path | None = None,
+    jobs: int | None = None,
+) -> Report:
+    files, problems = discover(root)
+    if not files and not problems:
+        problems.append(Problem(".", 1, 1, "error", f"no incidents/, policies/ or schedules/ files under {root}",
+                                "no-files"))
+    cache = ValidationCache(root, cache_directory) if use_cache else None
+    results, cached = check_files(files, cache, jobs)
+    for _, _, file_problems in results:
+        problems.extend(file_problems)
+    org, findings = assemble(root, results)
+    findings.extend(crossref.check(org, now=now))
+    locator = Locator(root)
+    problems.extend(locator.problem(f) for f in findings)
+    if cache is not None:
+        cache.save()
+    return Report(organisation=org, problems=sorted(set(problems)), files_checked=len(files), files_cached=cached)
+
+
+def load_organisation(root: Path, *, now: datetime, use_cache: bool = True) -> Organisation:
+    """For commands that act on the data: refuse to act on an organisation with errors."""
+    report = validate(root, now=now, use_cache=use_cache)
+    if report.errors:
+        raise InvalidOrganisation(list(report.errors))
+    return report.organisation
