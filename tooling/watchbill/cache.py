@@ -30,8 +30,9 @@ class Entry:
 def _fingerprint() -> str:
     package = Path(__file__).parent
     digest = hashlib.blake2b(digest_size=12)
-    for path in sorted([*package.glob("models/*.py"), package / "fields.py", package / "loader.py",
-                        package / "schema_errors.py"]):
+    for path in sorted(
+        [*package.glob("models/*.py"), package / "fields.py", package / "loader.py", package / "schema_errors.py"]
+    ):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -6,7 +6,7 @@ Each rule yields findings addressed by (file, key path); validate.Locator turns 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -38,8 +38,15 @@ def _at(source: Source, *loc: str | int) -> tuple[str, Loc]:
     return source.path, (*source.loc, *loc)
 
 
-def _unknown(org: Organisation, kind: str, table: dict[str, object], ident: str, source: Source,
-             loc: tuple[str | int, ...], rule: str) -> Iterator[Finding]:
+def _unknown(
+    org: Organisation,
+    kind: str,
+    table: Mapping[str, object],
+    ident: str,
+    source: Source,
+    loc: tuple[str | int, ...],
+    rule: str,
+) -> Iterator[Finding]:
     if ident not in table and not org.is_broken(_TABLE_KIND.get(kind, kind), ident):
         known = ", ".join(sorted(table)) or "none defined"
         path, full = _at(source, *loc)
@@ -48,8 +55,18 @@ def _unknown(org: Organisation, kind: str, table: dict[str, object], ident: str,
 
 def check(org: Organisation, *, now: datetime) -> list[Finding]:
     findings: list[Finding] = []
-    for rule in (_file_names, _people, _channels, _severities, _schedules, _policies, _services,
-                 _incidents, _maintenance, _settings):
+    for rule in (
+        _file_names,
+        _people,
+        _channels,
+        _severities,
+        _schedules,
+        _policies,
+        _services,
+        _incidents,
+        _maintenance,
+        _settings,
+    ):
         findings.extend(rule(org, now))
     return findings
 
@@ -58,41 +75,60 @@ def _file_names(org: Organisation, now: datetime) -> Iterator[Finding]:
     for (kind, ident), source in org.sources.items():
         stem = PurePosixPath(source.path).stem
         if kind in ("schedule", "policy", "incident", "maintenance") and stem != ident:
-            yield Finding(source.path, ("id",), "error",
-                          f"id '{ident}' does not match the file name '{stem}'; rename one of them",
-                          "id-filename-mismatch")
+            yield Finding(
+                source.path,
+                ("id",),
+                "error",
+                f"id '{ident}' does not match the file name '{stem}'; rename one of them",
+                "id-filename-mismatch",
+            )
         if kind == "incident":
             year = PurePosixPath(source.path).parts[1]
             if ident[4:8] != year:
-                yield Finding(source.path, ("id",), "error",
-                              f"incident {ident} belongs in incidents/{ident[4:8]}/, not incidents/{year}/",
-                              "id-filename-mismatch")
+                yield Finding(
+                    source.path,
+                    ("id",),
+                    "error",
+                    f"incident {ident} belongs in incidents/{ident[4:8]}/, not incidents/{year}/",
+                    "id-filename-mismatch",
+                )
 
 
 def _people(org: Organisation, now: datetime) -> Iterator[Finding]:
     for person in org.people.values():
         source = org.source("person", person.id)
         for channel in person.contacts:
-            yield from _unknown(org, "channel", org.channels, channel, source, ("contacts", channel),
-                                "unknown-channel")
+            yield from _unknown(org, "channel", org.channels, channel, source, ("contacts", channel), "unknown-channel")
 
 
 def _channels(org: Organisation, now: datetime) -> Iterator[Finding]:
     for channel in org.channels.values():
-        if _ENV_REF.search(channel.url) or channel.url.startswith(_SAFE_LITERAL_SCHEMES) and "@" not in channel.url:
+        if _ENV_REF.search(channel.url) or (channel.url.startswith(_SAFE_LITERAL_SCHEMES) and "@" not in channel.url):
             continue
         source = org.source("channel", channel.id)
         path, loc = _at(source, "url")
-        yield Finding(path, loc, "warning",
-                      "channel URL has no ${ENV} reference; if it holds a token or webhook secret, move it to a "
-                      "repository secret and write ${NAME} here", "channel-secret-literal")
+        yield Finding(
+            path,
+            loc,
+            "warning",
+            "channel URL has no ${ENV} reference; if it holds a token or webhook secret, move it to a "
+            "repository secret and write ${NAME} here",
+            "channel-secret-literal",
+        )
 
 
 def _severities(org: Organisation, now: datetime) -> Iterator[Finding]:
     for sev in org.severities.values():
         if sev.escalation:
-            yield from _unknown(org, "escalation policy", org.policies, sev.escalation,
-                                org.source("severity", sev.id), ("escalation",), "unknown-policy")
+            yield from _unknown(
+                org,
+                "escalation policy",
+                org.policies,
+                sev.escalation,
+                org.source("severity", sev.id),
+                ("escalation",),
+                "unknown-policy",
+            )
 
 
 def _schedules(org: Organisation, now: datetime) -> Iterator[Finding]:
@@ -100,15 +136,24 @@ def _schedules(org: Organisation, now: datetime) -> Iterator[Finding]:
         source = org.source("schedule", schedule.id)
         for li, layer in enumerate(schedule.layers):
             for mi, member in enumerate(layer.members):
-                yield from _unknown(org, "person", org.people, member, source, ("layers", li, "members", mi),
-                                    "unknown-person")
+                yield from _unknown(
+                    org, "person", org.people, member, source, ("layers", li, "members", mi), "unknown-person"
+                )
             for ci, change in enumerate(layer.changes):
                 for mi, member in enumerate(change.members):
-                    yield from _unknown(org, "person", org.people, member, source,
-                                        ("layers", li, "changes", ci, "members", mi), "unknown-person")
+                    yield from _unknown(
+                        org,
+                        "person",
+                        org.people,
+                        member,
+                        source,
+                        ("layers", li, "changes", ci, "members", mi),
+                        "unknown-person",
+                    )
         for oi, override in enumerate(schedule.overrides):
-            yield from _unknown(org, "person", org.people, override.person, source, ("overrides", oi, "person"),
-                                "unknown-person")
+            yield from _unknown(
+                org, "person", org.people, override.person, source, ("overrides", oi, "person"), "unknown-person"
+            )
 
 
 def _reachable(org: Organisation, kind: str, ident: str, via: list[str]) -> bool:
@@ -126,10 +171,10 @@ def _reachable(org: Organisation, kind: str, ident: str, via: list[str]) -> bool
 
 
 def _policies(org: Organisation, now: datetime) -> Iterator[Finding]:
-    tables: dict[str, tuple[str, dict[str, object], str]] = {
-        "schedule": ("schedule", org.schedules, "unknown-schedule"),  # type: ignore[dict-item]
-        "person": ("person", org.people, "unknown-person"),  # type: ignore[dict-item]
-        "channel": ("channel", org.channels, "unknown-channel"),  # type: ignore[dict-item]
+    tables: dict[str, tuple[str, Mapping[str, object], str]] = {
+        "schedule": ("schedule", org.schedules, "unknown-schedule"),
+        "person": ("person", org.people, "unknown-person"),
+        "channel": ("channel", org.channels, "unknown-channel"),
     }
     for policy in org.policies.values():
         source = org.source("policy", policy.id)
@@ -144,26 +189,46 @@ def _policies(org: Organisation, now: datetime) -> Iterator[Finding]:
                 if not unknown and _reachable(org, kind, ident, step.via):
                     step_reachable = True
             for vi, channel in enumerate(step.via):
-                yield from _unknown(org, "channel", org.channels, channel, source, ("steps", si, "via", vi),
-                                    "unknown-channel")
+                yield from _unknown(
+                    org, "channel", org.channels, channel, source, ("steps", si, "via", vi), "unknown-channel"
+                )
             for vi, severity in enumerate(step.severities or []):
-                yield from _unknown(org, "severity", org.severities, severity, source,
-                                    ("steps", si, "severities", vi), "unknown-severity")
+                yield from _unknown(
+                    org,
+                    "severity",
+                    org.severities,
+                    severity,
+                    source,
+                    ("steps", si, "severities", vi),
+                    "unknown-severity",
+                )
             if not step_reachable:
                 path, loc = _at(source, "steps", si)
-                yield Finding(path, loc, "warning",
-                              f"step {si + 1} reaches nobody: no target has a contact on its channels",
-                              "escalation-unreachable")
+                yield Finding(
+                    path,
+                    loc,
+                    "warning",
+                    f"step {si + 1} reaches nobody: no target has a contact on its channels",
+                    "escalation-unreachable",
+                )
             any_reachable = any_reachable or step_reachable
         for severity in org.severities:
             if not any(step.severities is None or severity in step.severities for step in policy.steps):
-                yield Finding(source.path, ("steps",), "error",
-                              f"no step applies to {severity}: an incident of that severity would page nobody",
-                              "escalation-unreachable")
+                yield Finding(
+                    source.path,
+                    ("steps",),
+                    "error",
+                    f"no step applies to {severity}: an incident of that severity would page nobody",
+                    "escalation-unreachable",
+                )
         if not any_reachable:
-            yield Finding(source.path, ("id",), "error",
-                          f"policy '{policy.id}' can reach nobody: give its targets contacts on its channels",
-                          "escalation-unreachable")
+            yield Finding(
+                source.path,
+                ("id",),
+                "error",
+                f"policy '{policy.id}' can reach nobody: give its targets contacts on its channels",
+                "escalation-unreachable",
+            )
 
 
 def _services(org: Organisation, now: datetime) -> Iterator[Finding]:
@@ -171,35 +236,51 @@ def _services(org: Organisation, now: datetime) -> Iterator[Finding]:
         source = org.source("service", service.id)
         yield from _unknown(org, "schedule", org.schedules, service.owner, source, ("owner",), "unknown-schedule")
         if service.escalation:
-            yield from _unknown(org, "escalation policy", org.policies, service.escalation, source,
-                                ("escalation",), "unknown-policy")
-        yield from _unknown(org, "severity", org.severities, service.severity, source, ("severity",),
-                            "unknown-severity")
+            yield from _unknown(
+                org, "escalation policy", org.policies, service.escalation, source, ("escalation",), "unknown-policy"
+            )
+        yield from _unknown(
+            org, "severity", org.severities, service.severity, source, ("severity",), "unknown-severity"
+        )
         for di, dep in enumerate(service.depends_on):
             yield from _unknown(org, "service", org.services, dep, source, ("depends_on", di), "unknown-service")
         seen: dict[str, int] = {}
         for pi, probe in enumerate(service.probes):
             if probe.id in seen:
                 path, loc = _at(source, "probes", pi, "id")
-                yield Finding(path, loc, "error", f"probe id '{probe.id}' is used twice in service "
-                              f"'{service.id}'", "duplicate-id")
+                yield Finding(
+                    path, loc, "error", f"probe id '{probe.id}' is used twice in service '{service.id}'", "duplicate-id"
+                )
             seen[probe.id] = pi
             if probe.severity:
-                yield from _unknown(org, "severity", org.severities, probe.severity, source,
-                                    ("probes", pi, "severity"), "unknown-severity")
-        if not (service.escalation or org.settings.default_escalation or any(
-                s.escalation for s in org.severities.values())):
+                yield from _unknown(
+                    org,
+                    "severity",
+                    org.severities,
+                    probe.severity,
+                    source,
+                    ("probes", pi, "severity"),
+                    "unknown-severity",
+                )
+        if not (
+            service.escalation or org.settings.default_escalation or any(s.escalation for s in org.severities.values())
+        ):
             path, loc = _at(source, "id")
-            yield Finding(path, loc, "warning", f"service '{service.id}' has no escalation policy, and neither "
-                          "its severities nor settings name one", "escalation-unreachable")
+            yield Finding(
+                path,
+                loc,
+                "warning",
+                f"service '{service.id}' has no escalation policy, and neither its severities nor settings name one",
+                "escalation-unreachable",
+            )
 
 
 def _incident_references(org: Organisation, incident: Incident, source: Source) -> Iterator[Finding]:
-    yield from _unknown(org, "severity", org.severities, incident.severity, source, ("severity",),
-                        "unknown-severity")
+    yield from _unknown(org, "severity", org.severities, incident.severity, source, ("severity",), "unknown-severity")
     for si, affected in enumerate(incident.services):
-        yield from _unknown(org, "service", org.services, affected.service, source, ("services", si, "service"),
-                            "unknown-service")
+        yield from _unknown(
+            org, "service", org.services, affected.service, source, ("services", si, "service"), "unknown-service"
+        )
     if incident.probe:
         service_id, _, probe_id = incident.probe.partition("/")
         service = org.services.get(service_id)
@@ -212,17 +293,24 @@ def _incident_references(org: Organisation, incident: Incident, source: Source) 
             yield from _unknown(org, "person", org.people, person, source, ("roles", role), "unknown-person")
     for ti, event in enumerate(incident.timeline):
         if event.by:
-            yield from _unknown(org, "person", org.people, event.by, source, ("timeline", ti, "by"),
-                                "unknown-person")
+            yield from _unknown(org, "person", org.people, event.by, source, ("timeline", ti, "by"), "unknown-person")
     for ri, related in enumerate(incident.related):
         yield from _unknown(org, "incident", org.incidents, related, source, ("related", ri), "unknown-incident")
     if incident.postmortem:
         for ai, author in enumerate(incident.postmortem.authors):
-            yield from _unknown(org, "person", org.people, author, source, ("postmortem", "authors", ai),
-                                "unknown-person")
+            yield from _unknown(
+                org, "person", org.people, author, source, ("postmortem", "authors", ai), "unknown-person"
+            )
         for ai, item in enumerate(incident.postmortem.action_items):
-            yield from _unknown(org, "person", org.people, item.owner, source,
-                                ("postmortem", "action_items", ai, "owner"), "unknown-person")
+            yield from _unknown(
+                org,
+                "person",
+                org.people,
+                item.owner,
+                source,
+                ("postmortem", "action_items", ai, "owner"),
+                "unknown-person",
+            )
 
 
 def _incidents(org: Organisation, now: datetime) -> Iterator[Finding]:
@@ -234,18 +322,32 @@ def _incidents(org: Organisation, now: datetime) -> Iterator[Finding]:
             if moment is None:
                 continue
             if previous is not None and moment < previous[1]:
-                yield Finding(source.path, (name,), "error",
-                              f"{name} ({moment.isoformat()}) is before {previous[0]} ({previous[1].isoformat()}); "
-                              "the order is started <= detected <= acknowledged <= mitigated <= resolved",
-                              "timestamps-order")
+                yield Finding(
+                    source.path,
+                    (name,),
+                    "error",
+                    f"{name} ({moment.isoformat()}) is before {previous[0]} ({previous[1].isoformat()}); "
+                    "the order is started <= detected <= acknowledged <= mitigated <= resolved",
+                    "timestamps-order",
+                )
             previous = (name, moment)
         for ui, update in enumerate(incident.updates):
             if update.at < incident.started_at:
-                yield Finding(source.path, ("updates", ui, "at"), "error",
-                              "update is dated before the incident started", "timestamps-order")
+                yield Finding(
+                    source.path,
+                    ("updates", ui, "at"),
+                    "error",
+                    "update is dated before the incident started",
+                    "timestamps-order",
+                )
             if ui and update.at < incident.updates[ui - 1].at:
-                yield Finding(source.path, ("updates", ui, "at"), "error",
-                              "updates must be listed oldest first", "timestamps-order")
+                yield Finding(
+                    source.path,
+                    ("updates", ui, "at"),
+                    "error",
+                    "updates must be listed oldest first",
+                    "timestamps-order",
+                )
         if incident.started_at > now:
             yield Finding(source.path, ("started_at",), "error", "started_at is in the future", "timestamps-order")
         yield from _postmortem_due(org, incident, source, now)
@@ -263,9 +365,14 @@ def _postmortem_due(org: Organisation, incident: Incident, source: Source, now: 
     if not published and now > due:
         state = "missing" if incident.postmortem is None else f"still '{incident.postmortem.status}'"
         loc: Loc = ("postmortem", "status") if incident.postmortem else ("status",)
-        yield Finding(source.path, loc, "error",
-                      f"{incident.severity} requires a published postmortem by {due.date().isoformat()} "
-                      f"({format_duration(due_within)} after resolution); it is {state}", "postmortem-overdue")
+        yield Finding(
+            source.path,
+            loc,
+            "error",
+            f"{incident.severity} requires a published postmortem by {due.date().isoformat()} "
+            f"({format_duration(due_within)} after resolution); it is {state}",
+            "postmortem-overdue",
+        )
 
 
 def _maintenance(org: Organisation, now: datetime) -> Iterator[Finding]:
@@ -277,5 +384,10 @@ def _maintenance(org: Organisation, now: datetime) -> Iterator[Finding]:
 
 def _settings(org: Organisation, now: datetime) -> Iterator[Finding]:
     if org.settings.default_escalation and org.settings.default_escalation not in org.policies:
-        yield Finding("policies/settings.yaml", ("default_escalation",), "error",
-                      f"unknown escalation policy '{org.settings.default_escalation}'", "unknown-policy")
+        yield Finding(
+            "policies/settings.yaml",
+            ("default_escalation",),
+            "error",
+            f"unknown escalation policy '{org.settings.default_escalation}'",
+            "unknown-policy",
+        )

@@ -66,8 +66,7 @@ def parse_instant(value: object) -> datetime:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError:
             raise ValueError(
-                f"'{value}' is not an ISO-8601 instant; write it like 2026-03-08T09:00:00Z or "
-                "2026-03-08T09:00:00+01:00"
+                f"'{value}' is not an ISO-8601 instant; write it like 2026-03-08T09:00:00Z or 2026-03-08T09:00:00+01:00"
             ) from None
     else:
         raise ValueError(f"an instant is ISO-8601 text like 2026-03-08T09:00:00Z, not {value!r}")

@@ -96,15 +96,28 @@ def discover(root: Path) -> tuple[list[FoundFile], list[Problem]]:
                 target = path.resolve()
                 if not target.is_relative_to(resolved_root):
                     problems.append(
-                        Problem(str(relative), 1, 1, "error", "symbolic link points outside the repository; "
-                                "replace it with the file itself", "file-symlink")
+                        Problem(
+                            str(relative),
+                            1,
+                            1,
+                            "error",
+                            "symbolic link points outside the repository; replace it with the file itself",
+                            "file-symlink",
+                        )
                     )
                     continue
             kind = kind_of(relative)
             if kind is None:
                 problems.append(
-                    Problem(str(relative), 1, 1, "warning", "file is not where any kind of record lives, so it is "
-                            "not checked; see README 'Files' for the layout", "unknown-file")
+                    Problem(
+                        str(relative),
+                        1,
+                        1,
+                        "warning",
+                        "file is not where any kind of record lives, so it is "
+                        "not checked; see README 'Files' for the layout",
+                        "unknown-file",
+                    )
                 )
                 continue
             found.append(FoundFile(path, str(relative), kind))

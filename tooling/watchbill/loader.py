@@ -118,9 +118,7 @@ class _Walker:
                 continue
             if not isinstance(key_node, ScalarNode) or key_node.tag not in (_TAG + "str",):
                 shown = key_node.value if isinstance(key_node, ScalarNode) else "a collection"
-                raise self.error(
-                    key_node, f"key {shown!r} must be text; quote it, e.g. '\"{shown}\"'", "yaml-key-type"
-                )
+                raise self.error(key_node, f"key {shown!r} must be text; quote it, e.g. '\"{shown}\"'", "yaml-key-type")
             key = str(key_node.value)
             if key in first_seen:
                 first = first_seen[key]
@@ -178,9 +176,7 @@ def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise _problem(
-                display, 1, 1, f"file is {size:,} bytes; the limit is {max_bytes:,}", "file-too-large"
-            )
+            raise _problem(display, 1, 1, f"file is {size:,} bytes; the limit is {max_bytes:,}", "file-too-large")
         raw = path.read_bytes()
     except OSError as exc:
         raise _problem(display, 1, 1, f"cannot read file: {exc.strerror or exc}", "file-unreadable") from None

@@ -73,10 +73,10 @@ class Organisation:
     def next_incident_id(self, year: int) -> str:
         """Next free number for the year; callers that race must still check the id is free on push."""
         prefix = f"INC-{year:04d}-"
-        numbers = [int(i[len(prefix):]) for i in self.incidents if i.startswith(prefix)]
+        numbers = [int(i[len(prefix) :]) for i in self.incidents if i.startswith(prefix)]
         directory = self.root / "incidents" / f"{year:04d}"
         if directory.is_dir():
-            numbers += [int(p.stem[len(prefix):]) for p in directory.glob(f"{prefix}[0-9][0-9][0-9][0-9].y*ml")]
+            numbers += [int(p.stem[len(prefix) :]) for p in directory.glob(f"{prefix}[0-9][0-9][0-9][0-9].y*ml")]
         return f"{prefix}{max(numbers, default=0) + 1:04d}"
 
 

@@ -99,16 +99,26 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> Loc:
     kept: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            kept.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_dict = isinstance(node, dict) and part in node
+        if in_dict or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
             kept.append(part)
             node = node[part]
         elif isinstance(node, dict) and isinstance(part, str) and not node:
             break
-        elif isinstance(node, dict) and isinstance(part, str) and "[" not in part and part not in (
-            "str", "int", "float", "bool", "none", "list", "dict",
+        elif (
+            isinstance(node, dict)
+            and isinstance(part, str)
+            and "[" not in part
+            and part
+            not in (
+                "str",
+                "int",
+                "float",
+                "bool",
+                "none",
+                "list",
+                "dict",
+            )
         ):
             kept.append(part)  # a missing or extra key: keep it, locate() falls back to its parent
             node = None

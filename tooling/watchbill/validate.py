@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from . import crossref
 from .cache import Entry, ValidationCache
 from .kinds import KINDS, FoundFile, discover
-from .loader import Document, LocatedError, decode, parse
+from .loader import Document, decode, parse
 from .models import (
     ChannelsFile,
     EscalationPolicy,
@@ -32,7 +32,7 @@ from .models import (
     Settings,
     SeveritiesFile,
 )
-from .problems import Problem
+from .problems import LocatedError, Problem
 from .repo import InvalidOrganisation, Organisation, Source
 from .schema_errors import problems_from
 
@@ -138,7 +138,9 @@ def check_files(
     return [(f, *results[f.relative]) for f in files], cached
 
 
-def assemble(root: Path, results: Iterable[tuple[FoundFile, BaseModel | None, Any]]) -> tuple[Organisation, list[crossref.Finding]]:
+def assemble(
+    root: Path, results: Iterable[tuple[FoundFile, BaseModel | None, Any]]
+) -> tuple[Organisation, list[crossref.Finding]]:
     """Index the valid models by id, noting duplicates as findings (the first definition wins)."""
     org = Organisation(root=root)
     findings: list[crossref.Finding] = []
@@ -146,10 +148,15 @@ def assemble(root: Path, results: Iterable[tuple[FoundFile, BaseModel | None, An
     def add(kind: str, table: dict[str, Any], ident: str, obj: Any, source: Source, id_loc: Any) -> None:
         if ident in table:
             first = org.sources[(kind, ident)]
-            findings.append(crossref.Finding(
-                source.path, (*source.loc, *id_loc), "error",
-                f"{kind} id '{ident}' is already defined in {first.path}; ids must be unique", "duplicate-id",
-            ))
+            findings.append(
+                crossref.Finding(
+                    source.path,
+                    (*source.loc, *id_loc),
+                    "error",
+                    f"{kind} id '{ident}' is already defined in {first.path}; ids must be unique",
+                    "duplicate-id",
+                )
+            )
             return
         table[ident] = obj
         org.sources[(kind, ident)] = source
@@ -195,8 +202,9 @@ class Locator:
     def problem(self, finding: crossref.Finding) -> Problem:
         if finding.path not in self.docs:
             try:
-                self.docs[finding.path] = parse(decode((self.root / finding.path).read_bytes(), finding.path),
-                                                finding.path)
+                self.docs[finding.path] = parse(
+                    decode((self.root / finding.path).read_bytes(), finding.path), finding.path
+                )
             except (LocatedError, OSError):
                 self.docs[finding.path] = None
         doc = self.docs[finding.path]
@@ -217,8 +225,9 @@ def validate(
 ) -> Report:
     files, problems = discover(root)
     if not files and not problems:
-        problems.append(Problem(".", 1, 1, "error", f"no incidents/, policies/ or schedules/ files under {root}",
-                                "no-files"))
+        problems.append(
+            Problem(".", 1, 1, "error", f"no incidents/, policies/ or schedules/ files under {root}", "no-files")
+        )
     cache = ValidationCache(root, cache_directory) if use_cache else None
     results, cached = check_files(files, cache, jobs)
     for _, _, file_problems in results:

@@ -35,6 +35,8 @@ def main() -> None:
     except Exception as exc:  # the last line of defence: never show a person a traceback
         if os.environ.get("WATCHBILL_DEBUG"):
             raise
-        sys.stderr.write(f"watchbill: internal error: {type(exc).__name__}: {exc}\n"
-                         "Run again with WATCHBILL_DEBUG=1 for details, and please report it.\n")
+        sys.stderr.write(
+            f"watchbill: internal error: {type(exc).__name__}: {exc}\n"
+            "Run again with WATCHBILL_DEBUG=1 for details, and please report it.\n"
+        )
         sys.exit(70)

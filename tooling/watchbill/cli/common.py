@@ -22,8 +22,12 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 RootOption = Annotated[
     Path | None,
-    typer.Option("--root", "-C", help="Organisation repository (default: $WATCHBILL_ROOT, else the git top level).",
-                 show_default=False),
+    typer.Option(
+        "--root",
+        "-C",
+        help="Organisation repository (default: $WATCHBILL_ROOT, else the git top level).",
+        show_default=False,
+    ),
 ]
 AtOption = Annotated[
     str | None,
@@ -38,8 +42,9 @@ def find_root(explicit: Path | None) -> Path:
     if env:
         return Path(env)
     try:
-        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True,
-                             timeout=10).stdout.strip()
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
         if top:
             return Path(top)
     except (OSError, subprocess.SubprocessError):

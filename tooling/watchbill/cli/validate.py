@@ -39,8 +39,10 @@ def register(app: typer.Typer) -> None:
         if text:
             out.print(text, markup=False)
         if fmt == "text":
-            summary = (f"{report.files_checked} files checked ({report.files_cached} unchanged) in {elapsed:.2f}s: "
-                       f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+            summary = (
+                f"{report.files_checked} files checked ({report.files_cached} unchanged) in {elapsed:.2f}s: "
+                f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
+            )
             err.print(summary, markup=False)
         failed = bool(report.errors) or (strict and bool(report.warnings))
         raise typer.Exit(1 if failed else 0)

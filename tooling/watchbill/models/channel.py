@@ -23,9 +23,7 @@ class Channel(Model):
             "'{address}' is replaced by the person's contact for this channel."
         ),
     )
-    personal: bool = Field(
-        default=False, description="True when the URL needs a person's own address (email, SMS)."
-    )
+    personal: bool = Field(default=False, description="True when the URL needs a person's own address (email, SMS).")
 
 
 class ChannelsFile(Model):

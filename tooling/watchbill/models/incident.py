@@ -15,8 +15,17 @@ Impact = Literal["degraded_performance", "partial_outage", "major_outage"]
 DetectedBy = Literal["monitor", "customer", "internal"]
 Visibility = Literal["public", "internal"]
 TimelineKind = Literal[
-    "note", "detected", "declared", "notified", "escalated", "acknowledged", "status", "role", "mitigated",
-    "resolved", "action",
+    "note",
+    "detected",
+    "declared",
+    "notified",
+    "escalated",
+    "acknowledged",
+    "status",
+    "role",
+    "mitigated",
+    "resolved",
+    "action",
 ]
 STATUS_ORDER: tuple[Status, ...] = ("investigating", "identified", "monitoring", "resolved")
 

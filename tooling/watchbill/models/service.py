@@ -106,7 +106,7 @@ class Probe(Model):
     def kind(self) -> Literal["http", "tcp", "dns", "tls"]:
         for kind in ("http", "tcp", "dns", "tls"):
             if getattr(self, kind) is not None:
-                return kind  # type: ignore[return-value]
+                return kind
         raise AssertionError("validated probe has a kind")
 
 
