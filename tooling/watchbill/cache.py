@@ -1,17 +1,18 @@
-"""Content-hash cache of per-file validation, so an unchanged re-run skips parsing and model checks.
+"""Content-hash cache of parsed files, so an unchanged re-run skips YAML parsing (the expensive part).
 
-The cache lives outside the repository (``$WATCHBILL_CACHE_DIR``, else ``$XDG_CACHE_HOME/watchbill``, else
-``~/.cache/watchbill``): it holds pickles, and a pickle committed by a hostile pull request must never be
-loaded by CI. Entries are keyed by file path and content digest and by a fingerprint of the package's own
-model code, so editing a model invalidates everything it could have judged.
+It stores plain data with ``marshal`` (fast, and unlike pickle it cannot run code), keyed by file path
+and content digest and by a fingerprint of the loader's code, so a new loader re-parses everything.
+Models are re-validated from the data on every run: cheap, and always judged by the current models.
+The file lives outside the repository (``$WATCHBILL_CACHE_DIR``, else ``$XDG_CACHE_HOME/watchbill``, else
+``~/.cache/watchbill``), so nothing a pull request commits is ever read as a cache.
 """
 
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
-import pickle
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from .problems import Problem
 class Entry:
     digest: str
     kind: str
-    model: Any
+    data: Any
+    """Parsed plain data, or None when the file failed to load (then ``problems`` says why)."""
     problems: tuple[Problem, ...]
 
 
@@ -48,7 +50,7 @@ def cache_dir() -> Path:
 class ValidationCache:
     def __init__(self, root: Path, directory: Path | None = None) -> None:
         key = hashlib.blake2b(str(root.resolve()).encode(), digest_size=10).hexdigest()
-        self.path = (directory or cache_dir()) / f"validate-{key}.pickle"
+        self.path = (directory or cache_dir()) / f"validate-{key}.marshal"
         self.fingerprint = _fingerprint()
         self.entries: dict[str, Entry] = {}
         self.dirty = False
@@ -56,12 +58,15 @@ class ValidationCache:
 
     def _load(self) -> None:
         try:
-            with self.path.open("rb") as handle:
-                stored = pickle.load(handle)  # noqa: S301 - our own file, outside the repository
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError):
-            return
-        if isinstance(stored, dict) and stored.get("fingerprint") == self.fingerprint:
-            self.entries = stored.get("entries", {})
+            stored = marshal.loads(self.path.read_bytes())  # noqa: S302 - our own file, outside the repo
+            if not isinstance(stored, dict) or stored.get("fingerprint") != self.fingerprint:
+                return
+            self.entries = {
+                relative: Entry(digest, kind, data, tuple(Problem(*p) for p in problems))
+                for relative, (digest, kind, data, problems) in stored["entries"].items()
+            }
+        except (OSError, EOFError, ValueError, TypeError, KeyError):
+            self.entries = {}  # a missing, foreign or damaged cache is only a slower run
 
     def get(self, relative: str, digest: str) -> Entry | None:
         entry = self.entries.get(relative)
@@ -79,7 +84,11 @@ class ValidationCache:
     def save(self) -> None:
         if not self.dirty:
             return
-        payload = pickle.dumps({"fingerprint": self.fingerprint, "entries": self.entries}, protocol=5)
+        entries = {
+            relative: (e.digest, e.kind, e.data, [astuple(p) for p in e.problems])
+            for relative, e in self.entries.items()
+        }
+        payload = marshal.dumps({"fingerprint": self.fingerprint, "entries": entries})
         try:
             write_bytes_atomic(self.path, payload)
         except OSError:

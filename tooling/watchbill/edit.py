@@ -149,8 +149,9 @@ def edit_record(
     """Load round-trip, apply ``change``, validate, write atomically; returns the new model and change's result."""
     with file_lock(path):
         text = path.read_text(encoding="utf-8")
-        _, indent, block_seq_indent = load_yaml_guess_indent(text)
-        yaml = _yaml(indent or 2, block_seq_indent if block_seq_indent is not None else 2)
+        # Mappings are indented by two (the house style); lists keep the dash offset the file already uses.
+        _, _, block_seq_indent = load_yaml_guess_indent(text)
+        yaml = _yaml(2, block_seq_indent if block_seq_indent is not None else 2)
         data = yaml.load(text)
         result = change(data)
         stream = io.StringIO()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -78,7 +79,11 @@ class FoundFile:
 
 
 def discover(root: Path) -> tuple[list[FoundFile], list[Problem]]:
-    """Every YAML file under the data folders, with a problem for each one we cannot place or trust."""
+    """Every YAML file under the data folders, with a problem for each one we cannot place or trust.
+
+    Walks with os.walk and plain strings: pathlib's per-file overhead is a tenth of a validation run at
+    10,000 files. Hidden folders and files are skipped; symbolic links out of the repository are refused.
+    """
     found: list[FoundFile] = []
     problems: list[Problem] = []
     resolved_root = root.resolve()
@@ -86,39 +91,41 @@ def discover(root: Path) -> tuple[list[FoundFile], list[Problem]]:
         base = root / folder
         if not base.is_dir():
             continue
-        for path in sorted(base.rglob("*")):
-            if path.suffix not in YAML_SUFFIXES or path.is_dir():
-                continue
-            relative = PurePosixPath(path.relative_to(root).as_posix())
-            if any(part.startswith(".") for part in relative.parts):
-                continue
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(resolved_root):
+        for directory, subdirs, names in os.walk(base, followlinks=False):
+            subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+            prefix = os.path.relpath(directory, root).replace(os.sep, "/")
+            for name in sorted(names):
+                if name.startswith(".") or not name.endswith(YAML_SUFFIXES):
+                    continue
+                relative = f"{prefix}/{name}"
+                path = Path(directory, name)
+                if path.is_symlink() and not path.resolve().is_relative_to(resolved_root):
+                    problems.append(_symlink_problem(relative))
+                    continue
+                kind = kind_of(PurePosixPath(relative))
+                if kind is None:
                     problems.append(
                         Problem(
-                            str(relative),
+                            relative,
                             1,
                             1,
-                            "error",
-                            "symbolic link points outside the repository; replace it with the file itself",
-                            "file-symlink",
+                            "warning",
+                            "file is not where any kind of record lives, so it is not "
+                            "checked; see the README's 'Files' section for the layout",
+                            "unknown-file",
                         )
                     )
                     continue
-            kind = kind_of(relative)
-            if kind is None:
-                problems.append(
-                    Problem(
-                        str(relative),
-                        1,
-                        1,
-                        "warning",
-                        "file is not where any kind of record lives, so it is "
-                        "not checked; see README 'Files' for the layout",
-                        "unknown-file",
-                    )
-                )
-                continue
-            found.append(FoundFile(path, str(relative), kind))
+                found.append(FoundFile(path, relative, kind))
     return found, problems
+
+
+def _symlink_problem(relative: str) -> Problem:
+    return Problem(
+        relative,
+        1,
+        1,
+        "error",
+        "symbolic link points outside the repository; replace it with the file itself",
+        "file-symlink",
+    )

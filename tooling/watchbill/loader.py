@@ -8,14 +8,20 @@ tags and YAML 1.1 ambiguities are refused here with the exact position, before a
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from ruamel.yaml import YAML
+from _ruamel_yaml import CParser
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    MappingEndEvent,
+    MappingStartEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .problems import LocatedError, Problem
@@ -28,12 +34,13 @@ MAX_ALIAS_EXPANSION = 10_000
 Loc = tuple[str | int, ...]
 
 _TAG = "tag:yaml.org,2002:"
+_STR = _TAG + "str"
+_MERGE = _TAG + "merge"
 _LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
 _YAML11_BOOLS = frozenset({"yes", "no", "on", "off", "y", "n"})
 
 
-@dataclass(frozen=True)
-class Position:
+class Position(NamedTuple):
     line: int
     column: int
 
@@ -64,15 +71,58 @@ def _problem(path: str, line: int, column: int, message: str, rule: str) -> Loca
     return LocatedError(Problem(path, line, column, "error", message, rule))
 
 
-def _yaml() -> YAML:
-    yaml = YAML(typ="safe", pure=False)
-    yaml.allow_duplicate_keys = True  # the walker reports them itself, with both positions
-    return yaml
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOLS = frozenset({"true", "True", "TRUE", "false", "False", "FALSE"})
+
+
+class _Composer(CParser):  # type: ignore[misc]
+    """libyaml composes the node tree in C; we supply the YAML 1.2 core-schema tag resolution.
+
+    ruamel's own resolver asks for the YAML version on every scalar and costs two thirds of a parse.
+    Timestamps resolve as text: the models parse instants themselves and insist on an offset.
+    """
+
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            if implicit[0]:
+                if value in _NULLS:
+                    return _TAG + "null"
+                if value in _BOOLS:
+                    return _TAG + "bool"
+                if value == "<<":
+                    return _MERGE
+                if value[:1] in _NUMBER_START:
+                    if _INT.fullmatch(value):
+                        return _TAG + "int"
+                    if _FLOAT.fullmatch(value):
+                        return _TAG + "float"
+            return _STR
+        return _TAG + ("seq" if kind is SequenceNode else "map")
+
+    def descend_resolver(self, *_: object) -> None:
+        return None
+
+    def ascend_resolver(self, *_: object) -> None:
+        return None
+
+
+_NUMBER_START = frozenset("0123456789+-.")
+
+
+def _tag(node: Node) -> str:
+    """The node's tag as text; ruamel's ``node.tag`` re-decodes the URI on every access (a third of a parse)."""
+    ctag = node.ctag
+    if ctag.handle is None and isinstance(ctag.suffix, str):
+        return ctag.suffix
+    return str(node.tag)
 
 
 class _Walker:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, positions: bool = True) -> None:
         self.path = path
+        self.positions = positions
         self.doc = Document(path=path, data=None)
         self.seen: set[int] = set()
         self.unique_nodes = 0
@@ -97,38 +147,43 @@ class _Walker:
         else:
             self.seen.add(id(node))
             self.unique_nodes += 1
-        self.doc.values.setdefault(loc, self.pos(node))
+        if self.positions and loc not in self.doc.values:
+            self.doc.values[loc] = self.pos(node)
         if isinstance(node, ScalarNode):
             return self.scalar(node)
         if isinstance(node, SequenceNode):
+            if _tag(node) != _TAG + "seq":
+                raise self.error(node, f"tag {_shown_tag(node.tag)} is not allowed; remove it", "yaml-tag")
             return [self.walk(item, (*loc, index), depth + 1) for index, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
             return self.mapping(node, loc, depth)
         raise self.error(node, "unsupported YAML node", "yaml-syntax")  # pragma: no cover
 
     def mapping(self, node: MappingNode, loc: Loc, depth: int) -> dict[str, Any]:
-        if node.tag != _TAG + "map":
-            raise self.error(node, f"tag {node.tag} is not allowed; remove it", "yaml-tag")
+        if _tag(node) != _TAG + "map":
+            raise self.error(node, f"tag {_shown_tag(node.tag)} is not allowed; remove it", "yaml-tag")
         result: dict[str, Any] = {}
-        first_seen: dict[str, Position] = {}
+        first_seen: dict[str, Node] = {}
         merged: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == _TAG + "merge":
+            key_tag = _tag(key_node)
+            if key_tag == _MERGE:
                 merged.update(self.merge_sources(value_node, loc, depth))
                 continue
-            if not isinstance(key_node, ScalarNode) or key_node.tag not in (_TAG + "str",):
+            if key_tag != _STR or not isinstance(key_node, ScalarNode):
                 shown = key_node.value if isinstance(key_node, ScalarNode) else "a collection"
                 raise self.error(key_node, f"key {shown!r} must be text; quote it, e.g. '\"{shown}\"'", "yaml-key-type")
             key = str(key_node.value)
             if key in first_seen:
-                first = first_seen[key]
+                first = self.pos(first_seen[key])
                 raise self.error(
                     key_node,
                     f"duplicate key '{key}' (first defined at line {first.line}); keep one of them",
                     "yaml-duplicate-key",
                 )
-            first_seen[key] = self.pos(key_node)
-            self.doc.keys[(*loc, key)] = self.pos(key_node)
+            first_seen[key] = key_node
+            if self.positions:
+                self.doc.keys[(*loc, key)] = self.pos(key_node)
             result[key] = self.walk(value_node, (*loc, key), depth + 1)
         for key, value in merged.items():
             result.setdefault(key, value)
@@ -145,8 +200,8 @@ class _Walker:
         return merged
 
     def scalar(self, node: ScalarNode) -> Any:
-        tag, value = node.tag, node.value
-        if tag == _TAG + "str" or tag == _TAG + "timestamp":
+        tag, value = _tag(node), node.value
+        if tag == _STR or tag == _TAG + "timestamp":
             return value
         if tag == _TAG + "int":
             if _LEADING_ZERO.match(value):
@@ -168,7 +223,7 @@ class _Walker:
             return value.lower() == "true"
         if tag == _TAG + "null":
             return None
-        raise self.error(node, f"tag {tag} is not allowed; remove it or quote the value", "yaml-tag")
+        raise self.error(node, f"tag {_shown_tag(tag)} is not allowed; remove it or quote the value", "yaml-tag")
 
 
 def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
@@ -184,6 +239,8 @@ def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
 
 
 def decode(raw: bytes, display: str) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 (and UTF-32 LE) byte order marks
+        raise _problem(display, 1, 1, "file is saved as UTF-16; save it as UTF-8", "file-encoding")
     nul = raw.find(b"\x00")
     if nul >= 0:
         line, column = _byte_position(raw, nul)
@@ -204,24 +261,95 @@ def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
     return line, len(raw[start:offset].decode("utf-8", errors="replace")) + 1
 
 
-def parse(text: str, display: str) -> Document:
-    """Text -> Document, or LocatedError for the first thing a person must fix."""
+def _opener(context: str | None) -> str:
+    text = context or ""
+    if "quoted" in text:
+        return "quote"
+    if "flow sequence" in text:
+        return "'['"
+    if "flow mapping" in text:
+        return "'{'"
+    return "construct"
+
+
+def _syntax_problem(exc: MarkedYAMLError, text: str, display: str) -> LocatedError:
+    """libyaml's message, moved to where a person must edit and followed by what usually fixes it."""
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    problem = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
+    opened, noticed = exc.context_mark, exc.problem_mark
+    unclosed = "end of stream" in problem or ("flow" in (exc.context or "") and "did not find expected" in problem)
+    if unclosed and opened is not None and noticed is not None and noticed.line > opened.line:
+        # An unclosed quote or bracket is only noticed lines later; point at where it opened.
+        line, column = opened.line + 1, opened.column + 1
+        problem += f"; the {_opener(exc.context)} opened here is never closed"
+    lines = text.splitlines()
+    if noticed is not None and noticed.line < len(lines) and "\t" in lines[noticed.line][: noticed.column + 1]:
+        problem += "; YAML indents with spaces, never tabs"
+    elif "mapping values are not allowed" in problem:
+        problem += "; check this line's indentation, or quote a value that contains ': '"
+    elif "did not find expected key" in problem or "expected '-' indicator" in problem:
+        problem += "; check this line's indentation against the lines above"
+    if "found another document" in problem:
+        problem += "; keep one record per file and move the part after '---' to a file of its own"
+    if "unexpected ':'" in problem:
+        problem += "; quote values that contain ':' (e.g. \"schedule:primary\") inside [ ] lists"
+    return _problem(display, line, column, f"YAML syntax: {problem}", "yaml-syntax")
+
+
+def _shown_tag(tag: str | None) -> str:
+    return "!!" + tag[len(_TAG) :] if tag and tag.startswith(_TAG) else str(tag)
+
+
+def _may_nest_deeply(text: str) -> bool:
+    """Cheap bound: flow nesting needs brackets, block nesting needs columns; most files have neither."""
+    brackets = text.count("[") + text.count("{")
+    widest = max((len(line) for line in text.splitlines()), default=0)
+    return brackets > MAX_DEPTH or widest > 2 * MAX_DEPTH
+
+
+def _check_depth(text: str, display: str) -> None:
+    """Count nesting from the event stream, which libyaml produces without recursion.
+
+    libyaml's composer recurses in C for every level: a document nested fifty thousand deep would crash
+    the interpreter instead of raising, so deep documents must be refused before composing.
+    """
+    parser = _Composer(text)
+    depth = 0
+    while True:
+        event = parser.get_event()
+        if isinstance(event, SequenceStartEvent | MappingStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise _problem(
+                    display, mark.line + 1, mark.column + 1, f"nesting deeper than {MAX_DEPTH} levels", "yaml-too-deep"
+                )
+        elif isinstance(event, SequenceEndEvent | MappingEndEvent):
+            depth -= 1
+        elif isinstance(event, StreamEndEvent):
+            return
+
+
+def parse(text: str, display: str, *, positions: bool = True) -> Document:
+    """Text -> Document, or LocatedError for the first thing a person must fix.
+
+    ``positions=False`` skips recording where every key and item is (most files are valid and never need
+    it); callers re-parse with positions when a model rejects the data.
+    """
     try:
-        node = _yaml().compose(io.StringIO(text))
+        if _may_nest_deeply(text):
+            _check_depth(text, display)
+        node = _Composer(text).get_single_node()
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        problem = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
-        if "unexpected ':'" in problem:
-            problem += "; quote values that contain ':' (e.g. \"schedule:primary\") inside [ ] lists"
-        raise _problem(display, line, column, f"YAML syntax: {problem}", "yaml-syntax") from None
+        raise _syntax_problem(exc, text, display) from None
     except YAMLError as exc:
         raise _problem(display, 1, 1, f"YAML syntax: {exc}", "yaml-syntax") from None
     except RecursionError:
         raise _problem(display, 1, 1, f"nesting deeper than {MAX_DEPTH} levels", "yaml-too-deep") from None
     if node is None:
         raise _problem(display, 1, 1, "file is empty; it needs at least its top-level keys", "yaml-empty")
-    walker = _Walker(display)
+    walker = _Walker(display, positions)
     walker.doc.data = walker.walk(node, (), 0)
     if not isinstance(walker.doc.data, dict):
         raise walker.error(node, "the top level must be a mapping of keys to values", "yaml-not-mapping")

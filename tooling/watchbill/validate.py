@@ -10,7 +10,7 @@ import hashlib
 import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -72,17 +72,36 @@ def check_document(doc: Document, kind: str) -> tuple[BaseModel | None, list[Pro
         return None, problems_from(exc, doc, model_cls)
 
 
-def _check_bytes(relative: str, kind: str, raw: bytes) -> tuple[BaseModel | None, tuple[Problem, ...]]:
+def _parse_bytes(relative: str, kind: str, raw: bytes) -> tuple[Any, tuple[Problem, ...]]:
+    """Bytes -> plain data (no positions: most files are valid and never need them), or the load problem."""
     try:
-        doc = parse(decode(raw, relative), relative)
+        return parse(decode(raw, relative), relative, positions=False).data, ()
     except LocatedError as exc:
-        return None, (exc.problem,)
-    model, problems = check_document(doc, kind)
-    return model, tuple(problems)
+        return None, (_with_layout_hint(exc.problem, kind),)
 
 
-def _check_batch(batch: list[tuple[str, str, bytes]]) -> list[tuple[BaseModel | None, tuple[Problem, ...]]]:
-    return [_check_bytes(relative, kind, raw) for relative, kind, raw in batch]
+def _model_of(relative: str, kind: str, data: Any, raw: bytes) -> tuple[BaseModel | None, tuple[Problem, ...]]:
+    try:
+        return KINDS[kind].model.model_validate(data), ()
+    except ValidationError:
+        doc = parse(decode(raw, relative), relative)  # again, now noting where every key and item is
+        model, problems = check_document(doc, kind)
+        return model, tuple(problems)
+
+
+def _with_layout_hint(problem: Problem, kind: str) -> Problem:
+    """A file that is a bare list was usually meant to sit under its one top-level key (``people:``)."""
+    if problem.rule != "yaml-not-mapping":
+        return problem
+    required = [name for name, info in KINDS[kind].model.model_fields.items() if info.is_required()]
+    hint = f"; this file starts with '{required[0]}:'" if len(required) == 1 else ""
+    if not hint:
+        hint = f"; this file's top-level keys are {', '.join(required)}" if required else ""
+    return replace(problem, message=problem.message + hint)
+
+
+def _parse_batch(batch: list[tuple[str, str, bytes]]) -> list[tuple[Any, tuple[Problem, ...]]]:
+    return [_parse_bytes(relative, kind, raw) for relative, kind, raw in batch]
 
 
 def _read(found: FoundFile, max_bytes: int) -> bytes | Problem:
@@ -102,21 +121,27 @@ def _read(found: FoundFile, max_bytes: int) -> bytes | Problem:
 def check_files(
     files: list[FoundFile], cache: ValidationCache | None, jobs: int | None = None
 ) -> tuple[list[tuple[FoundFile, BaseModel | None, tuple[Problem, ...]]], int]:
-    """Per-file results in the order given, and how many came from the cache."""
+    """Per-file results in the order given, and how many files were unchanged since the cached run.
+
+    Parsing (the expensive part) is cached and spread over processes; model validation is cheap and runs
+    here, so only plain data crosses process and cache boundaries.
+    """
     from .loader import MAX_FILE_BYTES
 
-    results: dict[str, tuple[BaseModel | None, tuple[Problem, ...]]] = {}
+    loaded: dict[str, tuple[Any, tuple[Problem, ...]]] = {}
+    raws: dict[str, bytes] = {}
     todo: list[tuple[FoundFile, str, bytes]] = []
     cached = 0
     for found in files:
         raw = _read(found, MAX_FILE_BYTES)
         if isinstance(raw, Problem):
-            results[found.relative] = (None, (raw,))
+            loaded[found.relative] = (None, (raw,))
             continue
+        raws[found.relative] = raw
         digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
         entry = cache.get(found.relative, digest) if cache else None
         if entry is not None and entry.kind == found.kind:
-            results[found.relative] = (entry.model, entry.problems)
+            loaded[found.relative] = (entry.data, entry.problems)
             cached += 1
         else:
             todo.append((found, digest, raw))
@@ -126,16 +151,23 @@ def check_files(
         size = max(50, len(items) // (workers * 4))
         batches = [items[i : i + size] for i in range(0, len(items), size)]
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            outcomes = [outcome for batch in pool.map(_check_batch, batches) for outcome in batch]
+            outcomes = [outcome for batch in pool.map(_parse_batch, batches) for outcome in batch]
     else:
-        outcomes = _check_batch(items)
+        outcomes = _parse_batch(items)
     for (found, digest, _), outcome in zip(todo, outcomes, strict=True):
-        results[found.relative] = outcome
+        loaded[found.relative] = outcome
         if cache is not None:
             cache.put(found.relative, Entry(digest, found.kind, outcome[0], outcome[1]))
     if cache is not None:
         cache.prune({f.relative for f in files})
-    return [(f, *results[f.relative]) for f in files], cached
+    results: list[tuple[FoundFile, BaseModel | None, tuple[Problem, ...]]] = []
+    for found in files:
+        data, problems = loaded[found.relative]
+        if data is None:
+            results.append((found, None, problems))
+        else:
+            results.append((found, *_model_of(found.relative, found.kind, data, raws[found.relative])))
+    return results, cached
 
 
 def assemble(

@@ -1,0 +1,139 @@
+"""Validate 10,000 incident files plus policies: cold (empty cache) and warm (unchanged re-run)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import copy_policies  # noqa: E402
+
+from watchbill.validate import validate  # noqa: E402
+
+INCIDENTS = 10_000
+
+TEMPLATE = """\
+# yaml-language-server: $schema=../../tooling/schemas/incident.schema.json
+id: {id}
+title: Elevated error rate on {service} ({n})
+severity: {severity}
+status: resolved
+visibility: public
+summary: >-
+  Between {start} and {end} a share of requests to {service} failed with 5xx errors after a configuration
+  change rolled out to one region. The change was rolled back and error rates returned to normal.
+services:
+  - service: {service}
+    impact: partial_outage
+detected_by: customer
+started_at: {start}
+detected_at: {detected}
+acknowledged_at: {ack}
+mitigated_at: {mitigated}
+resolved_at: {end}
+roles:
+  commander: {person}
+updates:
+  - at: {detected}
+    status: investigating
+    message: We are investigating elevated error rates on {service}.
+  - at: {mitigated}
+    status: monitoring
+    message: A fix has been applied and we are monitoring the results.
+  - at: {end}
+    status: resolved
+    message: This incident has been resolved.
+timeline:
+  - at: {detected}
+    kind: detected
+    message: Support escalated three customer tickets about 502 responses.
+  - at: {ack}
+    kind: acknowledged
+    message: On-call acknowledged the page.
+postmortem:
+  status: published
+  summary: A configuration change caused partial failures.
+  impact: About 3% of requests failed for 40 minutes.
+  root_cause: The load balancer health check path changed without the service being updated.
+  root_cause_category: config-change
+  contributing_factors:
+    - No canary for load balancer configuration.
+  went_well:
+    - Rollback took two minutes.
+  to_improve:
+    - Alert on 5xx ratio per region.
+  action_items:
+    - title: Canary load balancer changes
+      owner: {person}
+      type: prevent
+      priority: P2
+      due: 2026-12-31
+      status: open
+"""
+
+
+def fmt(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def make_tree(root: Path, count: int = INCIDENTS) -> None:
+    copy_policies(root)
+    org = validate(root, now=datetime(2026, 11, 23, tzinfo=UTC), use_cache=False).organisation
+    services = sorted(org.services)
+    person = sorted(org.people)[0]
+    severity = sorted(org.severities)[-1]
+    base = datetime(2024, 1, 1, tzinfo=UTC)
+    for n in range(count):
+        year = 2024 + n // 5000
+        start = base.replace(year=year) + timedelta(minutes=97 * (n % 5000))
+        ident = f"INC-{year}-{n % 5000 + 1:04d}"
+        text = TEMPLATE.format(
+            id=ident,
+            n=n,
+            service=services[n % len(services)],
+            severity=severity,
+            start=fmt(start),
+            detected=fmt(start + timedelta(minutes=4)),
+            ack=fmt(start + timedelta(minutes=6)),
+            mitigated=fmt(start + timedelta(minutes=30)),
+            end=fmt(start + timedelta(minutes=40)),
+            person=person,
+        )
+        folder = root / "incidents" / str(year)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{ident}.yaml").write_text(text)
+
+
+def run() -> list[tuple[str, str]]:
+    work = Path(tempfile.mkdtemp(prefix="wb-bench-validate-"))
+    cache = work / "cache"
+    try:
+        make_tree(work / "org")
+        now = datetime(2026, 11, 23, tzinfo=UTC)
+        started = time.perf_counter()
+        cold = validate(work / "org", now=now, cache_directory=cache)
+        cold_s = time.perf_counter() - started
+        started = time.perf_counter()
+        warm = validate(work / "org", now=now, cache_directory=cache)
+        warm_s = time.perf_counter() - started
+        files = cold.files_checked
+        if cold.errors:
+            raise SystemExit("benchmark data is invalid:\n" + "\n".join(p.text() for p in cold.errors[:5]))
+        assert warm.files_cached == files
+        return [
+            ("validate: files", f"{files:,}"),
+            ("validate: cold", f"{cold_s:.2f} s ({files / cold_s:,.0f} files/s)"),
+            ("validate: warm (unchanged)", f"{warm_s:.2f} s ({files / warm_s:,.0f} files/s)"),
+        ]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    for label, figure in run():
+        print(f"{label:32} {figure}")
