@@ -138,3 +138,8 @@ def test_nul_byte_marks_a_binary_file() -> None:
 
 def test_byte_order_mark_is_accepted() -> None:
     assert parse(decode("\ufeffa: 1\n".encode(), "f"), "f").data == {"a": 1}
+
+
+def test_invisible_line_separator_is_refused_where_the_editor_sees_it() -> None:
+    line, column, rule, _ = refused("a: 1\nb: x\u2028y\nc: 3\n")
+    assert (line, column, rule) == (2, 5, "yaml-line-separator")

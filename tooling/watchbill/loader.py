@@ -301,6 +301,28 @@ def _shown_tag(tag: str | None) -> str:
     return "!!" + tag[len(_TAG) :] if tag and tag.startswith(_TAG) else str(tag)
 
 
+_UNUSUAL_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+def _refuse_unusual_line_breaks(text: str, display: str) -> None:
+    """libyaml ends lines at NEL, U+2028 and U+2029 too; editors mostly do not, so every line number after
+    one would be wrong by the editor's count. Refuse them where they stand instead."""
+    found = _UNUSUAL_BREAKS.search(text)
+    if found is None:
+        return
+    offset = found.start()
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    raise _problem(
+        display,
+        line,
+        column,
+        f"invisible line separator U+{ord(found.group()):04X}; delete it, or write it as \\u{ord(found.group()):04x} "
+        "inside a double-quoted string",
+        "yaml-line-separator",
+    )
+
+
 def _may_nest_deeply(text: str) -> bool:
     """Cheap bound: flow nesting needs brackets, block nesting needs columns; most files have neither."""
     brackets = text.count("[") + text.count("{")
@@ -337,6 +359,7 @@ def parse(text: str, display: str, *, positions: bool = True) -> Document:
     ``positions=False`` skips recording where every key and item is (most files are valid and never need
     it); callers re-parse with positions when a model rejects the data.
     """
+    _refuse_unusual_line_breaks(text, display)
     try:
         if _may_nest_deeply(text):
             _check_depth(text, display)
