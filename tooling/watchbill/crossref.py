@@ -157,7 +157,12 @@ def _schedules(org: Organisation, now: datetime) -> Iterator[Finding]:
 
 
 def _reachable(org: Organisation, kind: str, ident: str, via: list[str]) -> bool:
-    """Can this target reach at least one human or room through the allowed channels?"""
+    """Can this target reach at least one human or room through the allowed channels?
+
+    A target in a file that failed to load counts as reachable: that file's own error is the news.
+    """
+    if org.is_broken(kind, ident) or org.is_broken("channel", "*"):
+        return True
     if kind == "channel":
         return ident in org.channels
     if kind == "person":
@@ -186,7 +191,8 @@ def _policies(org: Organisation, now: datetime) -> Iterator[Finding]:
                 label, table, rule = tables[kind]
                 unknown = list(_unknown(org, label, table, ident, source, ("steps", si, "targets", ti), rule))
                 yield from unknown
-                if not unknown and _reachable(org, kind, ident, step.via):
+                # An unknown target is already an error; calling its step unreachable too would be noise.
+                if unknown or _reachable(org, kind, ident, step.via):
                     step_reachable = True
             for vi, channel in enumerate(step.via):
                 yield from _unknown(
@@ -239,9 +245,20 @@ def _services(org: Organisation, now: datetime) -> Iterator[Finding]:
             yield from _unknown(
                 org, "escalation policy", org.policies, service.escalation, source, ("escalation",), "unknown-policy"
             )
-        yield from _unknown(
-            org, "severity", org.severities, service.severity, source, ("severity",), "unknown-severity"
-        )
+        if "severity" in service.model_fields_set:
+            yield from _unknown(
+                org, "severity", org.severities, service.severity, source, ("severity",), "unknown-severity"
+            )
+        elif service.severity not in org.severities and not org.is_broken("severity", service.severity):
+            path, loc = _at(source, "id")
+            yield Finding(
+                path,
+                loc,
+                "error",
+                f"service '{service.id}' has no 'severity', and the default {service.severity} is not defined; "
+                f"add 'severity:' with one of: {', '.join(sorted(org.severities)) or 'none defined'}",
+                "unknown-severity",
+            )
         for di, dep in enumerate(service.depends_on):
             yield from _unknown(org, "service", org.services, dep, source, ("depends_on", di), "unknown-service")
         seen: dict[str, int] = {}
@@ -287,7 +304,13 @@ def _incident_references(org: Organisation, incident: Incident, source: Source) 
         missing = service is None or all(p.id != probe_id for p in service.probes)
         if missing and not org.is_broken("service", "*"):
             path, loc = _at(source, "probe")
-            yield Finding(path, loc, "error", f"unknown probe '{incident.probe}'", "unknown-probe")
+            known = ", ".join(f"{service_id}/{p.id}" for p in service.probes) if service else ""
+            hint = (
+                f"known: {known}"
+                if known
+                else (f"service '{service_id}' has no probes" if service else f"there is no service '{service_id}'")
+            )
+            yield Finding(path, loc, "error", f"unknown probe '{incident.probe}' ({hint})", "unknown-probe")
     for role, person in incident.roles.model_dump().items():
         if person:
             yield from _unknown(org, "person", org.people, person, source, ("roles", role), "unknown-person")
@@ -337,7 +360,8 @@ def _incidents(org: Organisation, now: datetime) -> Iterator[Finding]:
                     source.path,
                     ("updates", ui, "at"),
                     "error",
-                    "update is dated before the incident started",
+                    f"update at {update.at.isoformat()} is dated before the incident started "
+                    f"({incident.started_at.isoformat()}); check the date and UTC offset",
                     "timestamps-order",
                 )
             if ui and update.at < incident.updates[ui - 1].at:
@@ -349,7 +373,13 @@ def _incidents(org: Organisation, now: datetime) -> Iterator[Finding]:
                     "timestamps-order",
                 )
         if incident.started_at > now:
-            yield Finding(source.path, ("started_at",), "error", "started_at is in the future", "timestamps-order")
+            yield Finding(
+                source.path,
+                ("started_at",),
+                "error",
+                f"started_at ({incident.started_at.isoformat()}) is in the future; check the year",
+                "timestamps-order",
+            )
         yield from _postmortem_due(org, incident, source, now)
 
 
@@ -383,11 +413,14 @@ def _maintenance(org: Organisation, now: datetime) -> Iterator[Finding]:
 
 
 def _settings(org: Organisation, now: datetime) -> Iterator[Finding]:
-    if org.settings.default_escalation and org.settings.default_escalation not in org.policies:
-        yield Finding(
-            "policies/settings.yaml",
+    if org.settings.default_escalation:
+        source = Source("policies/settings.yaml")
+        yield from _unknown(
+            org,
+            "escalation policy",
+            org.policies,
+            org.settings.default_escalation,
+            source,
             ("default_escalation",),
-            "error",
-            f"unknown escalation policy '{org.settings.default_escalation}'",
             "unknown-policy",
         )

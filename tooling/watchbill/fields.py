@@ -143,7 +143,8 @@ def zone(name: str) -> ZoneInfo:
 
 def check_timezone(value: str) -> str:
     if value not in _known_zones():
-        close = sorted(z for z in _known_zones() if z.lower() == value.lower() or z.endswith("/" + value))
+        wanted = value.strip().replace(" ", "_").lower()
+        close = sorted(z for z in _known_zones() if z.lower() == wanted or z.lower().endswith("/" + wanted))
         hint = f"; did you mean {close[0]}?" if close else "; use an IANA name such as Europe/Berlin"
         raise ValueError(f"'{value}' is not a known time zone{hint}")
     try:
@@ -159,10 +160,17 @@ TimeZoneName = Annotated[str, AfterValidator(check_timezone)]
 def check_cron(value: str) -> str:
     from croniter import croniter
 
+    fields = value.split()
+    if len(fields) != 5:
+        raise ValueError(f"'{value}' must have exactly five fields (minute hour day-of-month month weekday)")
     if not croniter.is_valid(value):
+        names = ("minute", "hour", "day-of-month", "month", "weekday")
+        for index, name in enumerate(names):
+            probe = ["*"] * 5
+            probe[index] = fields[index]
+            if not croniter.is_valid(" ".join(probe)):
+                raise ValueError(f"'{value}': the {name} field '{fields[index]}' is not valid")
         raise ValueError(f"'{value}' is not a cron expression; five fields like '*/5 * * * *'")
-    if len(value.split()) != 5:
-        raise ValueError(f"'{value}' must have exactly five fields (minute hour day month weekday)")
     return value
 
 

@@ -7,6 +7,7 @@ pydantic says ``Input should be a valid string``; a person editing YAML needs to
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from typing import Any
@@ -23,6 +24,14 @@ _PATTERN_HINTS = {
     r"^INC-[0-9]{4}-[0-9]{4}$": "an incident id like INC-2026-0042",
     r"^MNT-[0-9]{4}-[0-9]{4}$": "a maintenance id like MNT-2026-0003",
     r"^[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*$": "service-id/probe-id",
+    r"^https?://[^\s/$.?#][^\s]*$": "a URL starting with https:// or http://",
+    r"^https?://\S+$": "a URL starting with https:// or http://",
+}
+_BOUNDS = {
+    "greater_than": ("gt", "more than"),
+    "greater_than_equal": ("ge", "at least"),
+    "less_than": ("lt", "less than"),
+    "less_than_equal": ("le", "at most"),
 }
 
 
@@ -127,6 +136,14 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> Loc:
     return tuple(kept)
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _message(err: ErrorDetails, loc: Loc, model: type[BaseModel]) -> tuple[str, str, bool]:
     """(message, rule, point at the key rather than the value)."""
     kind = err["type"]
@@ -134,7 +151,8 @@ def _message(err: ErrorDetails, loc: Loc, model: type[BaseModel]) -> tuple[str, 
     ctx = err.get("ctx") or {}
     where = dotted(loc)
     if kind == "missing":
-        return f"{where}: required key '{loc[-1]}' is missing", "missing-key", False
+        parent = f"{dotted(loc[:-1])}: " if loc[:-1] else ""
+        return f"{parent}required key '{loc[-1]}' is missing", "missing-key", False
     if kind == "extra_forbidden":
         owner = _model_at(model, loc[:-1])
         allowed = _field_names(owner) if owner else []
@@ -148,12 +166,14 @@ def _message(err: ErrorDetails, loc: Loc, model: type[BaseModel]) -> tuple[str, 
                 "wrong-type",
                 False,
             )
-        return f"{where}: expected true or false, got {_describe(value)}", "wrong-type", False
+        hint = "; remove the quotes" if isinstance(value, str) and value.lower() in ("true", "false") else ""
+        return f"{where}: expected true or false, got {_describe(value)}{hint}", "wrong-type", False
     if kind in ("string_type",):
         hint = "; quote it" if isinstance(value, int | float | bool) else ""
         return f"{where}: expected text, got {_describe(value)}{hint}", "wrong-type", False
     if kind in ("int_type", "int_parsing", "float_type", "float_parsing"):
-        return f"{where}: expected a number, got {_describe(value)}", "wrong-type", False
+        hint = "; remove the quotes" if isinstance(value, str) and _is_number(value) else ""
+        return f"{where}: expected a number, got {_describe(value)}{hint}", "wrong-type", False
     if kind in ("list_type",):
         return f"{where}: expected a list (lines starting with '- '), got {_describe(value)}", "wrong-type", False
     if kind in ("dict_type", "model_type", "model_attributes_type"):
@@ -171,19 +191,70 @@ def _message(err: ErrorDetails, loc: Loc, model: type[BaseModel]) -> tuple[str, 
         return f"{where}: must not be empty", "invalid-value", False
     if kind == "string_too_long":
         return f"{where}: text is too long (limit {ctx.get('max_length')} characters)", "invalid-value", False
+    if kind in _BOUNDS:
+        bound, words = _BOUNDS[kind]
+        return f"{where}: must be {words} {ctx.get(bound)}, got {_describe(value)}", "invalid-value", False
     if kind == "value_error":
         message = str(ctx.get("error", err["msg"])).removeprefix("Value error, ")
-        return f"{where}: {message}", "invalid-value", False
+        return (f"{where}: {message}" if loc else message), "invalid-value", False
     msg = err["msg"].removeprefix("Value error, ")
     return f"{where}: {msg} (got {_describe(value)})", "invalid-value", False
+
+
+def _misspelt(errors: list[ErrorDetails], data: Any, model: type[BaseModel]) -> set[Loc]:
+    """Missing keys that an unknown sibling key is a near-spelling of: one mistake, reported once."""
+    cleaned = [(_clean_loc(tuple(err["loc"]), data), err["type"]) for err in errors]
+    missing = {loc for loc, kind in cleaned if kind == "missing" and loc}
+    covered: set[Loc] = set()
+    for loc, kind in cleaned:
+        if kind != "extra_forbidden" or not loc:
+            continue
+        owner = _model_at(model, loc[:-1])
+        siblings = [name for name in (_field_names(owner) if owner else []) if (*loc[:-1], name) in missing]
+        close = difflib.get_close_matches(str(loc[-1]), siblings, n=1)
+        if close:
+            covered.add((*loc[:-1], close[0]))
+    return covered
+
+
+def _data_at(data: Any, loc: Loc) -> Any:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _mentioned_key(message: str, mapping: dict[str, Any]) -> str | None:
+    """The key of ``mapping`` a whole-object rule names first (``end must be after its start`` -> end).
+
+    Rules that compare fields are raised for the object, which would put them at its first line; the
+    key the message talks about is where a person has to look.
+    """
+    found: list[tuple[int, str]] = []
+    for key in mapping:
+        match = re.search(rf"(?<!\w){re.escape(key)}(?!\w)", message)
+        if match:
+            found.append((match.start(), key))
+    return min(found)[1] if found else None
 
 
 def problems_from(error: ValidationError, doc: Document, model: type[BaseModel]) -> list[Problem]:
     seen: set[tuple[int, int, str]] = set()
     problems: list[Problem] = []
-    for err in error.errors(include_url=False):
+    errors = error.errors(include_url=False)
+    misspelt = _misspelt(errors, doc.data, model)
+    for err in errors:
         loc = _clean_loc(tuple(err["loc"]), doc.data)
+        if err["type"] == "missing" and loc in misspelt:
+            continue
         message, rule, at_key = _message(err, loc, model)
+        target = _data_at(doc.data, loc)
+        if err["type"] == "value_error" and isinstance(target, dict):
+            key = _mentioned_key(message.removeprefix(f"{dotted(loc)}: "), target)
+            if key is not None:
+                loc, at_key = (*loc, key), True
         position = doc.locate(loc, key=at_key)
         marker = (position.line, position.column, message)
         if marker in seen:

@@ -17,8 +17,8 @@ from ..problems import Problem, render
 from ..repo import InvalidOrganisation, Organisation
 from ..validate import load_organisation
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 RootOption = Annotated[
     Path | None,

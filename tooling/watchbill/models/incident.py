@@ -122,7 +122,7 @@ class Incident(Model):
     @model_validator(mode="after")
     def _resolution_consistent(self) -> Incident:
         if self.status == "resolved" and self.resolved_at is None:
-            raise ValueError("a resolved incident needs resolved_at")
+            raise ValueError("status is 'resolved' but resolved_at is missing; add when service was restored")
         if self.status != "resolved" and self.resolved_at is not None:
             raise ValueError(f"resolved_at is set but status is '{self.status}'; set status: resolved")
         if self.detected_by == "monitor" and self.probe is None:
