@@ -1,0 +1,188 @@
+"""Site build at scale: 1,000 incidents, 50 services, 90 days of probe history, both audiences.
+
+Prints wall seconds per build and per phase (load = read and validate the files, views, render = Jinja to
+pages and data files, mkdocs = mkdocs-material assembling the pages), so it is clear which part dominates.
+
+    /work/venv/bin/python tooling/bench/bench_site.py [--incidents 1000] [--services 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(REPO / "tooling" / "tests"))
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+IMPACTS = ("degraded_performance", "partial_outage", "major_outage")
+STATUSES = ("investigating", "identified", "monitoring")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def services_yaml(count: int) -> str:
+    lines = ["services:"]
+    for n in range(count):
+        lines += [
+            f"  - id: svc-{n:02d}",
+            f"    name: Service {n:02d}",
+            f"    group: Group {n // 10}",
+            "    owner: primary",
+            "    slo:",
+            "      target: 99.9",
+            "    probes:",
+            "      - id: health",
+            "        http:",
+            f"          url: https://svc-{n:02d}.example.com/health",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def incident_yaml(number: int, rng: random.Random, services: int) -> tuple[str, str]:
+    ident = f"INC-2026-{number:04d}"
+    started = NOW - timedelta(minutes=rng.randint(60, 330 * 24 * 60))
+    severity = rng.choice(("SEV-1", "SEV-2"))
+    still_open = number > 995
+    touched = rng.sample(range(services), rng.randint(1, 3))
+    detected = started + timedelta(minutes=rng.randint(1, 20))
+    acknowledged = detected + timedelta(minutes=rng.randint(1, 15))
+    mitigated = acknowledged + timedelta(minutes=rng.randint(5, 120))
+    resolved = mitigated + timedelta(minutes=rng.randint(5, 60))
+    if still_open:
+        started, detected, acknowledged = NOW - timedelta(hours=2), NOW - timedelta(hours=1, minutes=50), None
+    lines = [
+        f"id: {ident}",
+        f"title: Incident {number} affecting {len(touched)} service(s)",
+        f"severity: {severity}",
+        f"status: {rng.choice(STATUSES) if still_open else 'resolved'}",
+        f"visibility: {'internal' if number % 10 == 0 else 'public'}",
+        "summary: A representative summary paragraph with *some* emphasis and a [link](https://example.com/).",
+        "services:",
+    ]
+    lines += [f"  - service: svc-{s:02d}\n    impact: {rng.choice(IMPACTS)}" for s in touched]
+    lines += ["detected_by: customer", f"started_at: {_iso(started)}", f"detected_at: {_iso(detected)}"]
+    if not still_open and acknowledged is not None:
+        lines += [
+            f"acknowledged_at: {_iso(acknowledged)}",
+            f"mitigated_at: {_iso(mitigated)}",
+            f"resolved_at: {_iso(resolved)}",
+        ]
+    lines += ["roles:", "  commander: alice", "updates:"]
+    moment = detected + timedelta(minutes=2)
+    for status in ("investigating", "identified", "monitoring"):
+        lines += [f"  - at: {_iso(moment)}", f"    status: {status}", f"    message: Update while {status}."]
+        moment += timedelta(minutes=7)
+    if not still_open:
+        lines += [f"  - at: {_iso(max(moment, resolved))}", "    status: resolved", "    message: Resolved."]
+    lines += ["timeline:", f"  - at: {_iso(detected)}", "    kind: detected", "    message: Paged."]
+    if severity == "SEV-1" and not still_open:
+        lines += [
+            "postmortem:",
+            "  status: published",
+            "  summary: What happened, in two sentences. Then why.",
+            "  impact: Customers saw errors.",
+            "  root_cause: A configuration change.",
+            f"  root_cause_category: {rng.choice(('config-change', 'capacity', 'dependency', 'deploy'))}",
+            "  went_well:",
+            "    - Fast detection.",
+            "  to_improve:",
+            "    - Slow rollback.",
+            "  action_items:",
+            "    - title: Add a guard",
+            "      owner: bob",
+            "      due: 2027-01-15",
+        ]
+    return f"incidents/2026/{ident}.yaml", "\n".join(lines) + "\n"
+
+
+def make_org(root: Path, incidents: int, services: int) -> None:
+    from orgfactory import build_org
+
+    rng = random.Random(7)
+    changes: dict[str, str | None] = {
+        "policies/services.yaml": services_yaml(services),
+        "incidents/2026/INC-2026-0001.yaml": None,
+        "incidents/maintenance/MNT-2026-0001.yaml": None,
+    }
+    for number in range(1, incidents + 1):
+        path, text = incident_yaml(number, rng, services)
+        changes[path] = text
+    build_org(root, changes)
+    shutil.copytree(REPO / "site", root / "site", ignore=shutil.ignore_patterns("public", "build"))
+
+
+def make_snapshot(services: int) -> object:
+    from watchbill.snapshot import DayStat, ProbeState, Sample, Snapshot
+
+    rng = random.Random(11)
+    probes = {}
+    for n in range(services):
+        days = tuple(
+            DayStat(NOW.date() - timedelta(days=back), 288, rng.choice((0, 0, 0, 0, 1, 3)), 120.0, 800.0)
+            for back in range(89, -1, -1)
+        )
+        recent = tuple(
+            Sample(NOW - timedelta(minutes=5 * i), True, 100.0 + rng.random() * 80) for i in range(47, -1, -1)
+        )
+        key = f"svc-{n:02d}/health"
+        probes[key] = ProbeState(key, ok=True, last_checked=NOW - timedelta(minutes=2), recent=recent, days=days)
+    return Snapshot(probes=probes, last_run=NOW - timedelta(minutes=2))
+
+
+def measure(incidents: int, services: int) -> list[tuple[str, str]]:
+    from watchbill.site.engine import build_site
+    from watchbill.validate import load_organisation
+
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="watchbill-bench-site-") as temp:
+        root = Path(temp) / "org"
+        make_org(root, incidents, services)
+        snapshot = make_snapshot(services)
+        for audience in ("public", "internal"):
+            started = time.perf_counter()
+            org = load_organisation(root, now=NOW, use_cache=False)
+            loaded = time.perf_counter() - started
+            result = build_site(
+                root / "site" / "mkdocs.yml",
+                organisation=org,
+                audience=audience,  # type: ignore[arg-type]
+                now=NOW,
+                snapshot=snapshot,  # type: ignore[arg-type]
+                site_dir=Path(temp) / f"out-{audience}",
+            )
+            total = loaded + result.seconds
+            phases = {"load": loaded, **result.phases}
+            top = max(phases, key=lambda k: phases[k])
+            label = f"site build {audience} ({incidents} incidents, {services} services, 90 days)"
+            rows.append((label, f"{total:.1f} s wall, {result.pages} pages"))
+            for name, seconds in phases.items():
+                rows.append((f"  {audience}: {name}", f"{seconds:.2f} s ({seconds / total:.0%})"))
+            rows.append((f"  {audience}: dominant phase", top))
+    return rows
+
+
+def run() -> list[tuple[str, str]]:
+    return measure(1000, 50)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=1000)
+    parser.add_argument("--services", type=int, default=50)
+    args = parser.parse_args()
+    for label, figure in measure(args.incidents, args.services):
+        print(f"{label:62} {figure}")
+
+
+if __name__ == "__main__":
+    main()

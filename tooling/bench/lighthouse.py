@@ -1,0 +1,146 @@
+"""Lighthouse scores of the status page: performance, accessibility, best practices and SEO.
+
+Builds the public site of the test organisation (an active incident, a degraded service, probe history),
+serves it from 127.0.0.1 and runs npm's ``lighthouse`` against Debian's Chromium. Lighthouse is installed
+into a project-local folder on first use, never globally, and never downloads a browser:
+
+    npm install --prefix tooling/.tools/lighthouse --no-save --no-audit --no-fund lighthouse@12.8.2
+    CHROME_PATH=/usr/bin/chromium tooling/.tools/lighthouse/node_modules/.bin/lighthouse <url> ...
+
+(Lighthouse 12 is the last line that runs on Node 20; 13 needs Node 22.19.)
+
+    /work/venv/bin/python tooling/bench/lighthouse.py [--preset mobile|desktop] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(REPO / "tooling" / "tests"))
+
+LIGHTHOUSE_VERSION = "12.8.2"
+PREFIX = REPO / "tooling" / ".tools" / "lighthouse"
+BINARY = PREFIX / "node_modules" / ".bin" / "lighthouse"
+CHROME = "/usr/bin/chromium"
+CHROME_FLAGS = (
+    "--headless=new --no-sandbox --disable-gpu --disable-background-networking "
+    "--disable-component-update --no-first-run --disable-dev-shm-usage"
+)
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+
+
+def install() -> Path:
+    """Install the pinned lighthouse into the project-local prefix unless it is already there."""
+    package = PREFIX / "node_modules" / "lighthouse" / "package.json"
+    if BINARY.exists() and package.exists() and json.loads(package.read_text())["version"] == LIGHTHOUSE_VERSION:
+        return BINARY
+    PREFIX.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            "npm",
+            "install",
+            "--prefix",
+            str(PREFIX),
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            f"lighthouse@{LIGHTHOUSE_VERSION}",
+        ],
+        check=True,
+        timeout=600,
+    )
+    return BINARY
+
+
+def build(directory: Path) -> Path:
+    from site_org import NOW, site_org, site_snapshot
+
+    from watchbill.site.engine import build_site
+    from watchbill.validate import load_organisation
+
+    root = site_org(directory / "org")
+    org = load_organisation(root, now=NOW, use_cache=False)
+    result = build_site(
+        root / "site" / "mkdocs.yml",
+        organisation=org,
+        audience="public",
+        now=NOW,
+        snapshot=site_snapshot(),
+        site_dir=directory / "out",
+    )
+    return result.site_dir
+
+
+def audit(url: str, preset: str, report: Path | None = None) -> dict[str, float]:
+    binary = install()
+    command = [
+        str(binary),
+        url,
+        "--quiet",
+        "--output=json",
+        "--output-path=stdout",
+        f"--only-categories={','.join(CATEGORIES)}",
+        f"--chrome-flags={CHROME_FLAGS}",
+    ]
+    if preset == "desktop":
+        command.append("--preset=desktop")
+    env = {**os.environ, "CHROME_PATH": CHROME}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"lighthouse failed ({done.returncode}): {done.stderr[-2000:]}")
+    result = json.loads(done.stdout)
+    if report is not None:
+        report.write_text(done.stdout)
+    return {name: float(result["categories"][name]["score"]) * 100 for name in CATEGORIES}
+
+
+def failed_audits(report: Path) -> list[str]:
+    result = json.loads(report.read_text())
+    out = []
+    for category in result["categories"].values():
+        for ref in category["auditRefs"]:
+            item = result["audits"][ref["id"]]
+            if ref.get("weight", 0) > 0 and item.get("score") is not None and item["score"] < 1:
+                out.append(f"{category['id']}: {ref['id']} ({item['score']}) {item.get('displayValue', '')}")
+    return out
+
+
+def run(preset: str = "mobile") -> list[tuple[str, str]]:
+    from site_org import serve
+
+    with tempfile.TemporaryDirectory(prefix="watchbill-lighthouse-") as temp:
+        site = build(Path(temp))
+        with serve(site) as url:
+            scores = audit(url, preset)
+    return [(f"lighthouse {preset} {name}", f"{score:.0f}") for name, score in scores.items()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", choices=("mobile", "desktop"), default="mobile")
+    parser.add_argument("--report", type=Path, help="Also write Lighthouse's JSON report here.")
+    args = parser.parse_args()
+    from site_org import serve
+
+    with tempfile.TemporaryDirectory(prefix="watchbill-lighthouse-") as temp:
+        site = build(Path(temp))
+        with serve(site) as url:
+            scores = audit(url, args.preset, args.report)
+    for name, score in scores.items():
+        print(f"{name:15} {score:5.0f}")
+    if args.report:
+        for line in failed_audits(args.report):
+            print("  below 1:", line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""Machine-readable outputs: Statuspage-shaped JSON, the Atom feed and shields.io badges."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from site_org import NOW, site_org, site_snapshot
+
+from watchbill.repo import Organisation
+from watchbill.site import api, badges, feeds, views
+from watchbill.validate import load_organisation
+
+PAGE_KEYS = {"id", "name", "url", "time_zone", "updated_at"}
+COMPONENT_KEYS = {
+    "id", "name", "status", "created_at", "updated_at", "position", "description", "showcase",
+    "start_date", "group_id", "page_id", "group", "only_show_if_degraded",
+}  # fmt: skip
+INCIDENT_KEYS = {
+    "id", "name", "status", "created_at", "updated_at", "monitoring_at", "resolved_at", "impact",
+    "shortlink", "started_at", "page_id", "incident_updates", "components",
+}  # fmt: skip
+UPDATE_KEYS = {
+    "id", "status", "body", "incident_id", "created_at", "updated_at", "display_at",
+    "affected_components", "deliver_notifications", "custom_tweet", "tweet_id",
+}  # fmt: skip
+COMPONENT_STATUSES = {"operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"}
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory: pytest.TempPathFactory) -> Organisation:
+    return load_organisation(site_org(tmp_path_factory.mktemp("org")), now=NOW, use_cache=False)
+
+
+@pytest.fixture(scope="module")
+def site(org: Organisation) -> views.SiteView:
+    return views.build(org, site_snapshot(), "public", NOW)
+
+
+@pytest.fixture(scope="module")
+def documents(site: views.SiteView) -> dict[str, Any]:
+    return {name: json.loads(data) for name, data in api.files(site).items()}
+
+
+def test_every_statuspage_endpoint_is_written(documents: dict[str, Any]) -> None:
+    assert {
+        "api/v2/summary.json",
+        "api/v2/status.json",
+        "api/v2/components.json",
+        "api/v2/incidents.json",
+        "api/v2/incidents/unresolved.json",
+        "api/v2/scheduled-maintenances.json",
+    } <= set(documents)
+
+
+def test_summary_has_statuspages_top_level_shape(documents: dict[str, Any]) -> None:
+    summary = documents["api/v2/summary.json"]
+    assert set(summary) == {"page", "components", "incidents", "scheduled_maintenances", "status"}
+    assert set(summary["page"]) == PAGE_KEYS
+    assert summary["status"] == {"indicator": "critical", "description": "Major System Outage"}
+
+
+def test_components_use_statuspage_fields_and_statuses(documents: dict[str, Any]) -> None:
+    components = documents["api/v2/components.json"]["components"]
+    for component in components:
+        assert set(component) >= COMPONENT_KEYS
+        assert component["status"] in COMPONENT_STATUSES
+    by_id = {c["id"]: c for c in components}
+    assert by_id["web"]["status"] == "degraded_performance"
+    assert by_id["group-core"]["group"] is True and by_id["group-core"]["components"] == ["api", "web"]
+    assert by_id["api"]["group_id"] == "group-core"
+    assert "db" not in by_id and "ledger" not in by_id
+
+
+def test_incidents_have_statuspage_fields_and_updates_newest_first(documents: dict[str, Any]) -> None:
+    incidents = documents["api/v2/incidents.json"]["incidents"]
+    assert [i["id"] for i in incidents] == ["INC-2026-0002", "INC-2026-0006", "INC-2026-0005", "INC-2026-0001"]
+    checkout = incidents[2]
+    assert set(checkout) >= INCIDENT_KEYS
+    assert checkout["impact"] == "critical"
+    assert checkout["monitoring_at"] == "2026-11-02T14:45:00Z"
+    assert [u["status"] for u in checkout["incident_updates"]] == ["resolved", "monitoring", "investigating"]
+    assert all(set(u) >= UPDATE_KEYS for u in checkout["incident_updates"])
+    assert checkout["shortlink"] == "incidents/INC-2026-0005/"
+
+
+def test_unresolved_lists_only_open_incidents(documents: dict[str, Any]) -> None:
+    unresolved = documents["api/v2/incidents/unresolved.json"]["incidents"]
+    assert [i["id"] for i in unresolved] == ["INC-2026-0002"]
+    assert [c["id"] for c in unresolved[0]["components"]] == ["api"]
+
+
+def test_scheduled_maintenances_carry_their_window(documents: dict[str, Any]) -> None:
+    (window,) = documents["api/v2/scheduled-maintenances.json"]["scheduled_maintenances"]
+    assert window["status"] == "scheduled" and window["impact"] == "maintenance"
+    assert (window["scheduled_for"], window["scheduled_until"]) == ("2026-11-24T05:00:00Z", "2026-11-24T06:00:00Z")
+    assert documents["api/v2/scheduled-maintenances/upcoming.json"]["scheduled_maintenances"] == [window]
+
+
+def test_stale_probe_data_is_said_in_the_status_description(org: Organisation) -> None:
+    later = views.build(org, site_snapshot(), "public", NOW + timedelta(hours=2))
+    assert api.status(later)["description"].endswith("(status checks are delayed)")
+    web = next(c for c in api.components(later) if c["id"] == "web")
+    assert web["watchbill"] == {"status": "unknown", "stale": True, "uptime": web["watchbill"]["uptime"]}
+
+
+def test_the_feed_is_atom_with_one_entry_per_incident(site: views.SiteView) -> None:
+    root = ET.fromstring(feeds.feed(site))
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert root.tag == "{http://www.w3.org/2005/Atom}feed"
+    entries = root.findall("a:entry", ns)
+    assert len(entries) == 4
+    first = entries[0]
+    assert first.findtext("a:title", namespaces=ns) == "Elevated error rates on the Public API (Identified)"
+    content = first.findtext("a:content", namespaces=ns) or ""
+    assert "&lt;script&gt;" in content and "<script>" not in content
+    ids = [e.findtext("a:id", namespaces=ns) for e in entries]
+    assert all(i and i.startswith("urn:uuid:") for i in ids) and len(set(ids)) == 4
+
+
+def test_feed_entry_ids_are_stable_across_builds(site: views.SiteView) -> None:
+    assert feeds.feed(site) == feeds.feed(site)
+
+
+def test_badges_follow_the_shields_endpoint_schema(site: views.SiteView) -> None:
+    files = {name: json.loads(data) for name, data in badges.files(site).items()}
+    assert files["badges/web.json"] == {
+        "schemaVersion": 1,
+        "label": "Website",
+        "message": "degraded performance",
+        "color": "yellow",
+    }
+    assert files["badges/api-uptime.json"]["label"] == "uptime 90d"
+    assert files["badges/status.json"]["color"] == "red"
+    assert "badges/db.json" not in files

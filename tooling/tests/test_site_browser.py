@@ -1,0 +1,177 @@
+"""The built status site in a real headless Chromium (Debian's), served from 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from site_org import NOW, serve, site_org, site_snapshot
+
+from watchbill.site.engine import build_site
+from watchbill.validate import load_organisation
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+PAGES = [
+    "",
+    "history/",
+    "reliability/",
+    "about/",
+    "incidents/INC-2026-0002/",
+    "incidents/INC-2026-0005/",
+    "postmortems/INC-2026-0005/",
+]
+
+
+def _served(tmp_path_factory: pytest.TempPathFactory, audience: str) -> Iterator[str]:
+    root = site_org(tmp_path_factory.mktemp(f"browser-{audience}"))
+    org = load_organisation(root, now=NOW, use_cache=False)
+    result = build_site(
+        root / "site" / "mkdocs.yml",
+        organisation=org,
+        audience=audience,  # type: ignore[arg-type]
+        now=NOW,
+        snapshot=site_snapshot(),
+        site_dir=root / "out",
+    )
+    with serve(result.site_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _served(tmp_path_factory, "public")
+
+
+@pytest.fixture(scope="module")
+def internal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _served(tmp_path_factory, "internal")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def test_the_status_page_shows_the_active_incident_and_the_degraded_service(page: Any, base_url: str) -> None:
+    page.goto(base_url)
+    active = page.locator("section", has=page.locator("#wb-active"))
+    assert active.get_by_role("link", name="Elevated error rates on the Public API").is_visible()
+    assert active.get_by_text("A faulty load balancer node was found").is_visible()
+    website = page.locator("#service-web")
+    assert website.locator(".wb-pill").inner_text() == "Degraded performance"
+    assert page.locator(".wb-banner__title").inner_text() == "Major System Outage"
+
+
+def test_the_status_page_requests_nothing_beyond_its_own_server(page: Any, base_url: str) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(base_url, wait_until="networkidle")
+    assert requested and all(url.startswith(base_url) for url in requested)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_axe_finds_no_accessibility_violations(page: Any, base_url: str, path: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.goto(base_url + path, wait_until="networkidle")
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.parametrize("path", ["", "oncall/", "incidents/INC-2026-0002/", "postmortems/INC-2026-0006/"])
+def test_axe_finds_no_violations_on_internal_pages(page: Any, internal_url: str, path: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.goto(internal_url + path, wait_until="networkidle")
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_a_day_bar_tells_its_story_to_the_keyboard(page: Any, base_url: str) -> None:
+    page.goto(base_url)
+    today = page.locator("#service-api .wb-bar[tabindex='0']")
+    today.focus()
+    tip = today.locator(".wb-tip")
+    assert tip.bounding_box()["width"] > 50
+    assert "Partial outage: Elevated error rates on the Public API" in tip.inner_text()
+    page.keyboard.press("ArrowLeft")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused.startswith("Sun 22 Nov 2026")
+    assert page.locator("#service-api .wb-bar[tabindex='0'] .wb-tip").bounding_box()["width"] > 50
+
+
+def test_a_tapped_day_bar_shows_its_tooltip(page: Any, base_url: str) -> None:
+    page.goto(base_url)
+    bar = page.locator("#service-checkout .wb-bar").nth(68)  # 2 Nov, 21 days before the last bar
+    bar.click()
+    assert bar.locator(".wb-tip").bounding_box()["width"] > 50
+    assert "Checkout failures for card payments" in bar.locator(".wb-tip").inner_text()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_screenshots_of_the_home_page(browser: Any, base_url: str, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900}, device_scale_factor=1)
+    try:
+        page = context.new_page()
+        page.goto(base_url, wait_until="networkidle")
+        ARTIFACTS.mkdir(exist_ok=True)
+        target = ARTIFACTS / f"status-{width}.png"
+        page.screenshot(path=str(target), full_page=True)
+        assert target.stat().st_size > 10_000
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        context.close()
+
+
+def test_a_page_opened_long_after_its_build_says_it_is_old(browser: Any, base_url: str) -> None:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.clock.set_fixed_time(NOW.timestamp() + 3 * 86400)
+        page.goto(base_url)
+        notice = page.locator("[data-wb-age]")
+        assert notice.is_visible()
+        assert "generated 3 days ago" in notice.inner_text()
+    finally:
+        context.close()
+
+
+def test_a_fresh_page_shows_no_age_warning(browser: Any, base_url: str) -> None:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.clock.set_fixed_time(NOW.timestamp() + 600)
+        page.goto(base_url)
+        assert not page.locator("[data-wb-age]").is_visible()
+    finally:
+        context.close()

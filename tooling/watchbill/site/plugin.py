@@ -1,0 +1,182 @@
+"""The mkdocs glue: render the organisation into a build folder, then hand its files to mkdocs.
+
+Generated pages are written as real files (``build_dir``) and added with ``File.generated``, so the
+hand-written ``docs_dir`` stays clean and is the only folder ``mkdocs serve`` watches for edits. Incident
+and postmortem pages are kept out of the navigation: mkdocs-material writes the whole nav into every page,
+which makes a nav of 1,000 incidents ten times slower to build.
+
+Settings come from mkdocs.yml (``root``, ``audience``, ``state``, ``build_dir``), from the environment
+(``WATCHBILL_AUDIENCE``, ``WATCHBILL_STATE``, ``WATCHBILL_NOW``) for ``mkdocs serve``, or from
+:meth:`WatchbillPlugin.inject` when ``watchbill site build`` has already loaded everything.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files, InclusionLevel
+
+from .. import clock
+from ..problems import render as render_problems
+from ..repo import InvalidOrganisation, Organisation
+from ..snapshot import Snapshot
+from ..validate import load_organisation
+from .audience import AUDIENCES, Audience, parse_audience
+from .build import SnapshotUnavailable, Timings, build_files, load_snapshot, write_tree
+from .render import ASSET_DIR, front_text, nav_entries
+from .views import SiteView
+
+_SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog">'
+_NAMED_SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog" aria-label="Search">'
+
+
+class WatchbillConfig(base.Config):  # type: ignore[no-untyped-call]
+    root = c.Type(str, default="..")
+    """The organisation's repository, relative to mkdocs.yml."""
+    audience = c.Choice(AUDIENCES, default="public")
+    state = c.Optional(c.Type(str))
+    """Folder with probe state (the data branch checked out); none means incidents alone decide."""
+    build_dir = c.Type(str, default="build/pages")
+    """Where generated pages are written, relative to mkdocs.yml."""
+
+
+class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-call]
+    def __init__(self) -> None:
+        super().__init__()
+        self._organisation: Organisation | None = None
+        self._snapshot: Snapshot | None = None
+        self._audience: Audience | None = None
+        self._now: datetime | None = None
+        self.site: SiteView | None = None
+        self.generated: list[str] = []
+        self._generated_pages: set[str] = set()
+        self.build_dir: Path | None = None
+        self.timings = Timings()
+        self._bodies: dict[str, str] = {}
+
+    def inject(
+        self,
+        *,
+        organisation: Organisation,
+        audience: Audience,
+        now: datetime,
+        snapshot: Snapshot | None = None,
+    ) -> None:
+        """For callers that already hold the data: the plugin then loads nothing itself."""
+        self._organisation = organisation
+        self._audience = audience
+        self._now = now
+        self._snapshot = snapshot
+
+    def _paths(self, config: MkDocsConfig) -> tuple[Path, Path]:
+        here = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
+        return (here / self.config.root).resolve(), (here / self.config.build_dir).resolve()
+
+    def _load(self, root: Path, now: datetime) -> tuple[Organisation, Snapshot | None]:
+        organisation = self._organisation
+        if organisation is None:
+            try:
+                organisation = load_organisation(root, now=now)
+            except InvalidOrganisation as exc:
+                text = render_problems(exc.problems, "text")  # type: ignore[arg-type]
+                raise PluginError(f"the organisation in {root} has errors; run 'watchbill validate'\n{text}") from None
+        snapshot = self._snapshot
+        state = os.environ.get("WATCHBILL_STATE") or self.config.state
+        if snapshot is None and state:
+            try:
+                snapshot = load_snapshot(Path(state))
+            except SnapshotUnavailable as exc:
+                raise PluginError(str(exc)) from None
+        return organisation, snapshot
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        root, self.build_dir = self._paths(config)
+        now = self._now or clock.now()
+        try:
+            audience = self._audience or parse_audience(os.environ.get("WATCHBILL_AUDIENCE") or self.config.audience)
+        except ValueError as exc:
+            raise PluginError(str(exc)) from None
+        organisation, snapshot = self._load(root, now)
+        site, files = build_files(
+            organisation,
+            audience=audience,
+            now=now,
+            snapshot=snapshot,
+            directory_urls=config.use_directory_urls,
+            timings=self.timings,
+        )
+        write_tree(self.build_dir, files)
+        self.site = site
+        self.generated = sorted(files)
+        self._generated_pages = {src for src in self.generated if src.endswith(".md")}
+        config.site_name = front_text(site.title)
+        config.site_description = front_text(site.description or f"Status of {site.organisation}")
+        config.extra_css.append(f"{ASSET_DIR}/watchbill.css")
+        config.extra_javascript.append(f"{ASSET_DIR}/watchbill.js")
+        config.nav = self._nav(config, site)
+        return config
+
+    def _nav(self, config: MkDocsConfig, site: SiteView) -> list[Any]:
+        """The configured nav with the internal pages added; or, with none configured, a nav of our own."""
+        generated = nav_entries(site)
+        if config.nav is None:
+            docs = Path(config.docs_dir)
+            written = sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*.md")) if docs.is_dir() else []
+            return [*generated, *written]
+        nav = list(config.nav)
+        targets = [next(iter(e.values()), None) if isinstance(e, dict) else e for e in nav]
+        present = {next(iter(e.values())) for e in generated}
+        missing = [e for e in generated if next(iter(e.values())) not in targets]
+        after = max((i + 1 for i, t in enumerate(targets) if t in present), default=0)
+        return [*nav[:after], *missing, *nav[after:]]
+
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        assert self.build_dir is not None and self.site is not None
+        in_nav = {next(iter(e.values())) for e in nav_entries(self.site)}
+        for src in self.generated:
+            if files.get_file_from_path(src) is not None:
+                raise PluginError(
+                    f"docs/{src} is written by hand but Watchbill generates that page; rename or remove it"
+                )
+            inclusion = (
+                InclusionLevel.UNDEFINED if src in in_nav or not src.endswith(".md") else InclusionLevel.NOT_IN_NAV
+            )
+            files.append(File.generated(config, src, abs_src_path=str(self.build_dir / src), inclusion=inclusion))
+        return files
+
+    def on_page_markdown(self, markdown: str, /, *, page: Any, config: MkDocsConfig, files: Files) -> str:
+        """Generated pages are one block of finished, escaped HTML: keep Markdown from re-parsing it.
+
+        Python-Markdown would pass the block through unchanged anyway, only slowly (a third of a
+        1,000-incident build); the page files stay valid Markdown for any other engine.
+        """
+        if page.file.src_uri in self._generated_pages:
+            self._bodies[page.file.src_uri] = markdown
+            return ""
+        return markdown
+
+    def on_page_content(self, html: str, /, *, page: Any, config: MkDocsConfig, files: Files) -> str:
+        return self._bodies.pop(page.file.src_uri, html)
+
+    def on_post_page(self, output: str, /, *, page: Any, config: MkDocsConfig) -> str:
+        """mkdocs-material's search dialog has no accessible name (axe: aria-dialog-name); give it one."""
+        return output.replace(_SEARCH_DIALOG, _NAMED_SEARCH_DIALOG, 1)
+
+    def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
+        """Rebuild when the organisation's records change, not only the hand-written pages."""
+        root, _ = self._paths(config)
+        for folder in ("policies", "schedules", "incidents"):
+            if (root / folder).is_dir():
+                server.watch(str(root / folder))
+        state = os.environ.get("WATCHBILL_STATE") or self.config.state
+        if state and Path(state).is_dir():
+            server.watch(state)
+        return server
