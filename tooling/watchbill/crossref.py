@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from .fields import format_duration
+from .fields import format_duration, format_instant
 from .loader import Loc
 from .models import Incident, split_target
+from .oncall import first_gap
 from .problems import Level
 from .repo import Organisation, Source
 
@@ -61,6 +62,7 @@ def check(org: Organisation, *, now: datetime) -> list[Finding]:
         _channels,
         _severities,
         _schedules,
+        _schedule_gaps,
         _policies,
         _services,
         _incidents,
@@ -153,6 +155,21 @@ def _schedules(org: Organisation, now: datetime) -> Iterator[Finding]:
         for oi, override in enumerate(schedule.overrides):
             yield from _unknown(
                 org, "person", org.people, override.person, source, ("overrides", oi, "person"), "unknown-person"
+            )
+
+
+def _schedule_gaps(org: Organisation, now: datetime) -> Iterator[Finding]:
+    for schedule in org.schedules.values():
+        gap = first_gap(schedule, now)
+        if gap is not None:
+            path, loc = _at(org.source("schedule", schedule.id), "layers")
+            yield Finding(
+                path,
+                loc,
+                "warning",
+                f"nobody is on call from {format_instant(gap.start)} to {format_instant(gap.end)} "
+                "(first gap in the next 28 days); add a layer or an override to cover it",
+                "schedule-gap",
             )
 
 

@@ -1,0 +1,139 @@
+"""Send notifications through apprise, one target at a time, and say what happened to each.
+
+Secrets live in ``${ENV}`` references in channel URLs and contacts; they are resolved here, at send
+time, and nowhere else. Nothing this module returns or raises contains a resolved URL, address or
+secret: apprise's own log lines are captured and scrubbed before they reach a record. A failing
+target is retried with exponential backoff and then reported; it never stops the targets after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote, urlsplit
+
+from .escalation import Notification
+from .repo import Organisation
+
+_ENV_REF = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
+_REDACTED = "***"
+
+
+class SendError(Exception):
+    """A target that cannot be sent to at all (missing secret, unknown channel); never names a secret."""
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    """What happened to one notification: safe to print, log and store."""
+
+    notification: Notification
+    ok: bool
+    attempts: int
+    at: datetime
+    error: str | None = None
+
+
+def resolve_env(text: str, env: Mapping[str, str], secrets: list[str]) -> str:
+    """Replace ``${NAME}`` with its value; every value used is added to ``secrets`` for scrubbing."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in env:
+            raise SendError(f"environment variable {name} is not set")
+        secrets.append(env[name])
+        return env[name]
+
+    return _ENV_REF.sub(value, text)
+
+
+def target_url(notification: Notification, org: Organisation, env: Mapping[str, str]) -> tuple[str, list[str]]:
+    """The apprise URL for a notification, and the sensitive strings it contains."""
+    channel = org.channels.get(notification.channel)
+    if channel is None:
+        raise SendError(f"channel {notification.channel} is not defined")
+    secrets: list[str] = []
+    url = resolve_env(channel.url, env, secrets)
+    if "{address}" in url:
+        person = org.people.get(notification.person or "")
+        address = person.contacts.get(notification.channel) if person else None
+        if address is None:
+            raise SendError(f"{notification.recipient} has no contact for channel {notification.channel}")
+        resolved = resolve_env(address, env, secrets)
+        secrets.append(resolved)
+        url = url.replace("{address}", quote(resolved, safe="@+"))
+    parts = urlsplit(url)
+    secrets.extend(p for p in (url, parts.hostname, parts.username, parts.password, parts.path.strip("/")) if p)
+    return url, secrets
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True):
+        text = text.replace(secret, _REDACTED)
+        text = text.replace(quote(secret, safe=""), _REDACTED)
+    return text
+
+
+def deliver(url: str, message: Message, *, timeout: float) -> tuple[bool, str]:
+    """One attempt through apprise; returns (delivered, apprise's last words, unscrubbed)."""
+    import apprise
+
+    logger = logging.getLogger(apprise.LOGGER_NAME)
+    with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:  # type: ignore[no-untyped-call]
+        propagate, logger.propagate = logger.propagate, False
+        try:
+            sender = apprise.Apprise()
+            if not sender.add(url):
+                return False, "the channel URL is not one apprise understands"
+            result = sender.notify(body=message.body, title=message.title, timeout=timeout)
+        finally:
+            logger.propagate = propagate
+        lines = [line for line in captured.getvalue().splitlines() if line.strip()]
+    return bool(result), (lines[-1] if lines else "delivery failed")
+
+
+def send(
+    notifications: Iterable[Notification],
+    org: Organisation,
+    message_for: Callable[[Notification], Message],
+    *,
+    env: Mapping[str, str],
+    now: datetime,
+    retries: int = 2,
+    backoff: float = 1.0,
+    timeout: float = 15.0,
+    sleep: Callable[[float], None] = time.sleep,
+    transport: Callable[..., tuple[bool, str]] = deliver,
+) -> list[SendRecord]:
+    """Send each notification on its own; ``retries`` more attempts after a failure, waiting
+    ``backoff``, then twice that, and so on."""
+    records: list[SendRecord] = []
+    for notification in notifications:
+        try:
+            url, secrets = target_url(notification, org, env)
+        except SendError as exc:
+            records.append(SendRecord(notification, False, 0, now, str(exc)))
+            continue
+        attempts, ok, error = 0, False, ""
+        while attempts <= retries:
+            if attempts:
+                sleep(backoff * 2 ** (attempts - 1))
+            attempts += 1
+            try:
+                ok, error = transport(url, message_for(notification), timeout=timeout)
+            except Exception as exc:  # a plugin bug must not stop the next target
+                ok, error = False, f"{type(exc).__name__}: {exc}"
+            if ok:
+                break
+        records.append(SendRecord(notification, ok, attempts, now, None if ok else scrub(error, secrets)[:300]))
+    return records

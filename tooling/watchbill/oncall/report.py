@@ -1,0 +1,145 @@
+"""On-call load: hours per person (night and weekend apart), longest stretch, night hand-offs, fairness.
+
+Night is 22:00-07:00 and the weekend is Saturday and Sunday, both in the person's own zone (a hand-off
+at 09:00 New York is 15:00 in Berlin). Night and weekend hours overlap on purpose: each column answers
+its own question ("how much sleep did this cost", "how many weekends").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from ..models import Person, Schedule
+from .localtime import first_of_day, local_date
+from .render import Gap, Shift, coverage_gaps, shifts
+from .rotation import versions
+
+NIGHT_START = time(22, 0)
+NIGHT_END = time(7, 0)
+_MIDNIGHT = time(0, 0)
+_DAY = timedelta(days=1)
+
+
+@dataclass
+class PersonLoad:
+    person: str
+    shifts: int = 0
+    total: timedelta = timedelta(0)
+    night: timedelta = timedelta(0)
+    weekend: timedelta = timedelta(0)
+    longest_stretch: timedelta = timedelta(0)
+    night_handoffs: int = 0
+
+
+@dataclass
+class LayerShare:
+    """Each member's hours in one layer; ``balance`` is least/most (1.0 fair, 0.0 someone got nothing)."""
+
+    layer: str
+    hours: dict[str, timedelta]
+
+    @property
+    def balance(self) -> float:
+        values = list(self.hours.values())
+        if len(values) < 2 or max(values) == timedelta(0):
+            return 1.0
+        return min(values) / max(values)
+
+
+@dataclass
+class ScheduleReport:
+    schedule: str
+    start: datetime
+    end: datetime
+    gaps: list[Gap]
+    people: list[PersonLoad]
+    layers: list[LayerShare] = field(default_factory=list)
+
+
+def overlap(start: datetime, end: datetime, zone: str, windows: list[tuple[date, time, date, time]]) -> timedelta:
+    total = timedelta(0)
+    for open_day, open_time, close_day, close_time in windows:
+        opens = first_of_day(zone, open_day, open_time)
+        closes = first_of_day(zone, close_day, close_time)
+        if closes > start and opens < end:
+            total += min(closes, end) - max(opens, start)
+    return total
+
+
+def _days(zone: str, start: datetime, end: datetime) -> list[date]:
+    first, last = local_date(zone, start) - _DAY, local_date(zone, end)
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def night_time(start: datetime, end: datetime, zone: str) -> timedelta:
+    windows = [(d, NIGHT_START, d + _DAY, NIGHT_END) for d in _days(zone, start, end)]
+    return overlap(start, end, zone, windows)
+
+
+def weekend_time(start: datetime, end: datetime, zone: str) -> timedelta:
+    windows = [(d, _MIDNIGHT, d + 2 * _DAY, _MIDNIGHT) for d in _days(zone, start, end) if d.weekday() == 5]
+    return overlap(start, end, zone, windows)
+
+
+def at_night(instant: datetime, zone: str) -> bool:
+    return night_time(instant, instant + timedelta(seconds=1), zone) > timedelta(0)
+
+
+def _stretches(timeline: list[Shift]) -> dict[str, timedelta]:
+    """Longest unbroken time on call per person, joining back-to-back shifts across layers."""
+    longest: dict[str, timedelta] = {}
+    run_person, run_start, run_end = None, None, None
+    for shift in [*timeline, None]:
+        if shift is not None and shift.person == run_person and shift.start == run_end:
+            run_end = shift.end
+            continue
+        if run_person is not None and run_start is not None and run_end is not None:
+            longest[run_person] = max(longest.get(run_person, timedelta(0)), run_end - run_start)
+        if shift is not None:
+            run_person, run_start, run_end = shift.person, shift.start, shift.end
+    return longest
+
+
+def schedule_report(schedule: Schedule, people: Mapping[str, Person], start: datetime, end: datetime) -> ScheduleReport:
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    timeline = shifts(schedule, start, end)
+
+    def zone_of(person: str) -> str:
+        known = people.get(person)
+        return known.timezone if known else schedule.timezone
+
+    loads: dict[str, PersonLoad] = {}
+    for index, shift in enumerate(timeline):
+        load = loads.setdefault(shift.person, PersonLoad(shift.person))
+        zone = zone_of(shift.person)
+        load.shifts += 1
+        load.total += shift.duration
+        load.night += night_time(shift.start, shift.end, zone)
+        load.weekend += weekend_time(shift.start, shift.end, zone)
+        before = timeline[index - 1] if index else None
+        after = timeline[index + 1] if index + 1 < len(timeline) else None
+        takes_over = shift.start > start and (
+            before is None or before.person != shift.person or before.end != shift.start
+        )
+        hands_over = shift.end < end and (after is None or after.person != shift.person or after.start != shift.end)
+        load.night_handoffs += sum(
+            1
+            for moment, happens in ((shift.start, takes_over), (shift.end, hands_over))
+            if happens and at_night(moment, zone)
+        )
+    for person, stretch in _stretches(timeline).items():
+        loads[person].longest_stretch = stretch
+    layers = []
+    for layer in schedule.layers:
+        members = {m for v in versions(layer) if v.start < end and (v.end is None or v.end > start) for m in v.members}
+        if not members:
+            continue
+        hours = dict.fromkeys(sorted(members), timedelta(0))
+        for shift in timeline:
+            if shift.layer == layer.name and not shift.override and shift.person in hours:
+                hours[shift.person] += shift.duration
+        layers.append(LayerShare(layer.name, hours))
+    ordered = sorted(loads.values(), key=lambda load: (-load.total, load.person))
+    return ScheduleReport(schedule.id, start, end, coverage_gaps(schedule, start, end), ordered, layers)
