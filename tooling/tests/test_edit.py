@@ -118,3 +118,11 @@ def test_concurrent_editors_lose_no_update(record: Path) -> None:
     messages = {event.message for event in incident.timeline}
     assert {f"event {n * 100 + i}" for n in range(3) for i in range(25)} <= messages
     assert len(incident.timeline) == 1 + 75
+
+
+def test_multi_line_text_is_written_as_a_block(record: Path) -> None:
+    add_timeline(record, TimelineEvent(at=T0, message="first line\nsecond line"))
+    text = record.read_text()
+    assert "    message: |-\n      first line\n      second line\n" in text
+    incident = Incident.model_validate(parse(text, "f").data)
+    assert incident.timeline[-1].message == "first line\nsecond line"

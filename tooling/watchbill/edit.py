@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.representer import RoundTripRepresenter
+from ruamel.yaml.scalarstring import LiteralScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from .atomic import write_text_atomic
@@ -105,6 +106,8 @@ def _to_commented(value: Any) -> Any:
         return result
     if isinstance(value, list):
         return CommentedSeq([_to_commented(v) for v in value])
+    if isinstance(value, str) and "\n" in value.rstrip("\n"):
+        return LiteralScalarString(value)  # a block, the way people write several lines
     return value
 
 
