@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -11,11 +12,14 @@ from rich.table import Table
 
 from ..atomic import write_text_atomic
 from ..fields import parse_instant, zone
+from ..gitsnapshot import RevisionError, export_revision
 from ..models import Schedule
 from ..oncall import Shift, current_shift, next_shift, shifts
+from ..oncall.diff import Change, changes
 from ..oncall.ical import calendar
 from ..oncall.report import schedule_report
 from ..repo import Organisation
+from ..validate import validate
 from .common import AtOption, RootOption, fail, instant, organisation, out
 
 _WIDEN = timedelta(days=31)
@@ -262,4 +266,57 @@ def register(app: typer.Typer) -> None:
                 split = ", ".join(f"{p} {hours(h)} h" for p, h in share.hours.items())
                 out.print(f"layer {share.layer}: balance {share.balance:.2f} ({split})", markup=False)
 
+    @oncall_app.command("diff")
+    def diff_command(
+        base: Annotated[str, typer.Option("--base", help="Git revision to compare with.")] = "origin/main",
+        days: Annotated[int, typer.Option("--days", min=1, max=366, help="How far ahead to compare.")] = 14,
+        markdown: Annotated[bool, typer.Option("--markdown", help="Markdown for a job summary.")] = False,
+        at: AtOption = None,
+        root: RootOption = None,
+    ) -> None:
+        """Who would be on call differently than at --base: run it on a schedule pull request."""
+        now = instant(at)
+        org = organisation(root, now)
+        with tempfile.TemporaryDirectory(prefix="watchbill-base-") as tmp:
+            try:
+                export_revision(org.root, base, Path(tmp))
+            except RevisionError as exc:
+                fail(str(exc), code=2)
+            before = validate(Path(tmp), now=now, use_cache=False).organisation
+        found = changes(before.schedules, org.schedules, now, now + timedelta(days=days))
+        _print_changes(org, found, days, markdown)
+
     app.add_typer(oncall_app, name="oncall")
+
+
+def _print_changes(org: Organisation, found: list[Change], days: int, markdown: bool) -> None:
+    def who(person: str | None) -> str:
+        return name_of(org, person) if person else "nobody"
+
+    def when(change: Change) -> str:
+        schedule = org.schedules.get(change.schedule)
+        zone_name = schedule.timezone if schedule else "UTC"
+        return f"{local(change.start, zone_name)} to {local(change.end, zone_name)}"
+
+    if not found:
+        text = f"No change to who is on call in the next {days} days."
+        out.print(f"### On-call changes\n\n{text}" if markdown else text, markup=False)
+        return
+    if markdown:
+        lines = [
+            "### On-call changes",
+            "",
+            f"In the next {days} days:",
+            "",
+            "| Schedule | When | Before | After |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| {c.schedule} | {when(c)} | {who(c.before)} | {who(c.after)} |" for c in found]
+        out.print("\n".join(lines), markup=False)
+        return
+    table = Table(title=f"On-call changes in the next {days} days", box=None, pad_edge=False)
+    for column in ("Schedule", "When", "Before", "After"):
+        table.add_column(column)
+    for change in found:
+        table.add_row(change.schedule, when(change), who(change.before), who(change.after))
+    out.print(table)
