@@ -11,9 +11,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import copy_policies  # noqa: E402
+from common import copy_policies
 
-from watchbill.validate import validate  # noqa: E402
+from watchbill.validate import validate
 
 INCIDENTS = 10_000
 

@@ -18,7 +18,7 @@ from watchbill.validate import validate
 
 RULE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 YAML_NOISE = st.text(
-    alphabet=st.sampled_from(list(":-[]{}&*!|>'\"#%@`,?~\t \n0123456789aZ_.\\") + ["\u00e9", "\u2028", "\ufeff"]),
+    alphabet=st.sampled_from([*":-[]{}&*!|>'\"#%@`,?~\t \n0123456789aZ_.\\", "\u00e9", "\u2028", "\ufeff"]),
     max_size=12,
 )
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

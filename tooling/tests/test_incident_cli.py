@@ -13,14 +13,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_github import FakeGitHub
+from github_server import FakeGitHub
 from org_repo import git, make_repo, remote_file, remote_log
+from orgfactory import NOW, build_org
 from typer.testing import CliRunner
 
+from watchbill import proposal
 from watchbill.cli import app
+from watchbill.forge import Repository
 from watchbill.loader import parse
 from watchbill.models import Incident
-from watchbill.proposal import ProposalError, checkout, commit_and_push
+from watchbill.validate import load_organisation
 
 OPEN = """\
 # Written during the incident; keep the timeline terse.
@@ -346,21 +349,20 @@ def test_declare_with_pr_pushes_a_branch_and_opens_one_pull_request(
         work, "declare", "-t", "Checkout fails", "-s", "SEV-1", "--service", "api", "--pr", "--at", AT, env=github.env()
     )
     assert code == 0, output
-    assert "pull request #1 opened: https://github.com/northwind/status/pull/1" in output
+    assert "pull request #1 opened: https://github.com/example/ops/pull/1" in output
     branch = "watchbill/inc-2026-0003"
-    assert remote_log(remote, branch)[0] == "Declare INC-2026-0003: Checkout fails"
+    assert remote_log(remote, branch) == ["Declare INC-2026-0003: Checkout fails", "Organisation"]
+    assert git(remote, "log", "-1", "--format=%an <%ae>", branch) == "Test Person <test@example.com>"  # the person's
     text = remote_file(remote, branch, "incidents/2026/INC-2026-0003.yaml")
     assert "title: Checkout fails" in text
-    pull = github.pulls[1]
-    assert (pull["head"]["ref"], pull["base"]["ref"]) == (branch, "main")
-    issue = github.state.issues[1]
-    assert issue["title"] == "INC-2026-0003 [SEV-1] Checkout fails"
-    assert {label["name"] for label in issue["labels"]} == {"incident", "sev-1"}
+    [pull] = github.pulls
+    assert (pull.head, pull.base) == (branch, "main")
+    assert pull.title == "INC-2026-0003: Checkout fails [investigating]"
+    assert pull.labels == ["incident", "SEV-1"]  # the severity id, as the probe lifecycle labels its PRs
     # The person's own checkout is untouched: same commit, same branch, nothing new in the tree.
     assert git(work, "rev-parse", "HEAD") == head
     assert git(work, "rev-parse", "--abbrev-ref", "HEAD") == "main"
     assert git(work, "status", "--porcelain") == ""
-    assert git(work, "worktree", "list").count("\n") == 0
 
 
 def test_later_edits_with_pr_update_the_same_pull_request(repo: tuple[Path, Path], github: FakeGitHub) -> None:
@@ -374,7 +376,7 @@ def test_later_edits_with_pr_update_the_same_pull_request(repo: tuple[Path, Path
     assert "pull request #1 updated" in output
     code, output = run(work, "assign", "INC-2026-0003", "--scribe", "bob", "--pr", "--at", AT, env=env)
     assert code == 0, output
-    assert list(github.pulls) == [1]
+    assert [p.number for p in github.pulls] == [1]
     assert remote_log(remote, "watchbill/inc-2026-0003") == [
         "INC-2026-0003: scribe bob",
         "INC-2026-0003: identified: Bad deploy.",
@@ -383,7 +385,8 @@ def test_later_edits_with_pr_update_the_same_pull_request(repo: tuple[Path, Path
     ]
     text = remote_file(remote, "watchbill/inc-2026-0003", "incidents/2026/INC-2026-0003.yaml")
     assert "status: identified" in text and "scribe: bob" in text
-    assert "**identified**" in github.state.issues[1]["body"]
+    assert github.pulls[0].title == "INC-2026-0003: Checkout fails [identified]"
+    assert "**investigating**" in github.pulls[0].body, "the body is written once, then left to people"
     creates = [r for r in github.requests if r.method == "POST" and r.path.endswith("/pulls")]
     assert len(creates) == 1
 
@@ -395,35 +398,65 @@ def test_a_second_declaration_skips_ids_taken_by_open_branches(repo: tuple[Path,
     code, output = run(work, "declare", "-t", "Second", "-s", "SEV-1", "--service", "db", "--pr", "--at", AT, env=env)
     assert code == 0, output
     assert "Declared INC-2026-0004: Second" in output
-    assert [p["head"]["ref"] for p in github.pulls.values()] == ["watchbill/inc-2026-0003", "watchbill/inc-2026-0004"]
+    assert [p.head for p in github.pulls] == ["watchbill/inc-2026-0003", "watchbill/inc-2026-0004"]
 
 
-def test_pr_without_a_token_fails_with_a_clear_message(repo: tuple[Path, Path]) -> None:
-    work, _ = repo
-    env = {"GITHUB_TOKEN": "", "GH_TOKEN": ""}
+def test_pr_without_a_token_fails_before_anything_is_pushed(repo: tuple[Path, Path]) -> None:
+    work, remote = repo
+    env = {"GITHUB_TOKEN": "", "GH_TOKEN": "", "WATCHBILL_GITHUB_TOKEN": "", "GITHUB_REPOSITORY": "example/ops"}
     code, output = run(work, "update", "INC-2026-0002", "-m", "x", "--pr", "--at", AT, env=env)
     assert code == 1
     assert "set GITHUB_TOKEN" in output
+    assert git(remote, "for-each-ref", "--format=%(refname:short)", "refs/heads") == "main"
 
 
-def test_a_rejected_push_is_rebased_onto_the_remote_and_retried(repo: tuple[Path, Path], tmp_path: Path) -> None:
-    work, remote = repo
-    git(work, "push", "--quiet", "origin", "main:refs/heads/watchbill/inc-2026-0002")
-    with checkout(work, "watchbill/inc-2026-0002", "main") as here:
-        # Meanwhile the lifecycle pushes its own change to the same branch from another clone.
-        other = tmp_path / "other"
-        git(tmp_path, "clone", "--quiet", "--branch", "watchbill/inc-2026-0002", str(remote), str(other))
-        (other / "NOTES.md").write_text("lifecycle was here\n")
-        git(other, "add", "NOTES.md")
-        git(other, "-c", "user.name=bot", "-c", "user.email=bot@example.com", "commit", "--quiet", "-m", "Lifecycle")
-        git(other, "push", "--quiet", "origin", "HEAD")
-        (here / OPEN_PATH).write_text(OPEN.replace("Slow API responses", "Very slow API responses"))
-        commit = commit_and_push(here, branch="watchbill/inc-2026-0002", paths=[OPEN_PATH], message="Person's edit")
-    assert commit is not None
-    assert remote_log(remote, "watchbill/inc-2026-0002")[:2] == ["Person's edit", "Lifecycle"]
-    assert "Very slow" in remote_file(remote, "watchbill/inc-2026-0002", OPEN_PATH)
+def test_a_token_github_refuses_is_reported_without_a_traceback(repo: tuple[Path, Path], github: FakeGitHub) -> None:
+    work, _ = repo
+    env = {**github.env(), "GITHUB_TOKEN": "revoked"}
+    code, output = run(work, "update", "INC-2026-0002", "-m", "x", "--pr", "--at", AT, env=env)
+    assert code == 1
+    assert "GitHub answered 401: Bad credentials" in output
+    assert "Traceback" not in output
 
 
 def test_pr_outside_a_git_repository_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ProposalError, match="not a git repository"), checkout(tmp_path, "b", "main"):
-        pass
+    work = build_org(tmp_path / "plain")
+    env = {"GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "example/ops"}
+    code, output = run(work, "declare", "-t", "X", "-s", "SEV-1", "--service", "api", "--pr", "--at", AT, env=env)
+    assert code == 1
+    assert "is not a git repository with an 'origin' remote" in output
+    assert not (work / "incidents/2026/INC-2026-0002.yaml").exists()
+
+
+def test_an_edit_raced_by_another_push_is_replayed_on_the_new_tip(repo: tuple[Path, Path], tmp_path: Path) -> None:
+    work, remote = repo
+    branch = "watchbill/inc-2026-0002"
+    git(work, "push", "--quiet", "origin", f"main:refs/heads/{branch}")
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "--quiet", "--branch", branch, str(remote), str(other))
+    attempts = []
+
+    def edit(tree: Path) -> None:
+        attempts.append(tree)
+        if len(attempts) == 1:  # the lifecycle pushes to the branch between our fetch and our push
+            (other / "NOTES.md").write_text("lifecycle was here\n")
+            git(other, "add", "NOTES.md")
+            git(other, "-c", "user.name=bot", "-c", "user.email=bot@example.com", "commit", "-qm", "Lifecycle")
+            git(other, "push", "--quiet", "origin", "HEAD")
+        path = tree / OPEN_PATH
+        path.write_text(path.read_text().replace("Slow API responses", "Very slow API responses"))
+
+    settings = load_organisation(work, now=NOW, use_cache=False).settings
+    published = proposal.push(Repository(work), settings, "INC-2026-0002", edit, "Person's edit")
+    assert published.attempts == 2
+    assert remote_log(remote, branch)[:2] == ["Person's edit", "Lifecycle"]
+    assert "Very slow" in remote_file(remote, branch, OPEN_PATH)
+    assert remote_file(remote, branch, "NOTES.md") == "lifecycle was here\n"
+
+
+def test_only_branches_named_for_incidents_reserve_ids(repo: tuple[Path, Path]) -> None:
+    work, _ = repo
+    for name in ("watchbill/inc-2026-0007", "watchbill/inc-2026-0008-old", "other/inc-2026-0009", "watchbill-data"):
+        git(work, "push", "--quiet", "origin", f"main:refs/heads/{name}")
+    settings = load_organisation(work, now=NOW, use_cache=False).settings
+    assert proposal.reserved_ids(Repository(work), settings) == ["INC-2026-0007"]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import FakeGitHub
+from github_server import FakeGitHub
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from org_repo import git, make_repo, remote_file
@@ -105,12 +105,13 @@ def test_a_submitted_report_becomes_an_incident_pull_request_and_the_link_is_com
     note = incident.timeline[-1].message
     assert "    message: |-\n      Reported through issue #1 by @carol-support" in text  # a block, not one \n line
     assert "issue #1 by @carol-support" in note and "502 Bad Gateway" in note and "ZD-4711" in note
-    pull_number = next(iter(github.pulls))
+    [pull] = github.pulls
     comments = github.comments(number)
     assert len(comments) == 1
-    assert report_form.COMMENT_MARKER in comments[0]["body"]
-    assert f"#{pull_number} (https://github.com/northwind/status/pull/{pull_number})" in comments[0]["body"]
-    assert f"Reported in #{number}" in github.state.issues[pull_number]["body"]
+    assert report_form.COMMENT_MARKER in comments[0]
+    assert f"#{pull.number} (https://github.com/example/ops/pull/{pull.number})" in comments[0]
+    assert f"Reported in #{number}" in pull.body
+    assert (pull.head, pull.base) == (BRANCH, "main")
 
 
 def test_the_reporters_words_never_reach_the_public_parts_of_the_record(
@@ -163,7 +164,7 @@ def test_an_unreadable_start_time_is_noted_and_the_report_time_used(
     assert code == 0, output
     incident = Incident.model_validate(parse(remote_file(remote, BRANCH, RECORD), RECORD).data)
     assert incident.started_at == datetime(2026, 11, 23, 12, 5, tzinfo=UTC)
-    assert "could not read the start time 'around lunch'" in github.comments(number)[0]["body"]
+    assert "could not read the start time 'around lunch'" in github.comments(number)[0]
 
 
 def test_a_start_time_with_an_offset_is_used(repo: tuple[Path, Path], github: FakeGitHub, tmp_path: Path) -> None:
@@ -186,6 +187,19 @@ def test_an_issue_without_the_form_label_is_left_alone(
     assert branches(remote) == ["main"]
 
 
+def test_intake_without_a_token_fails_before_reading_or_pushing_anything(
+    repo: tuple[Path, Path], github: FakeGitHub, tmp_path: Path
+) -> None:
+    work, remote = repo
+    _, event = submit(github, tmp_path, form())
+    env = {**github.env(), "GITHUB_TOKEN": "", "GH_TOKEN": "", "WATCHBILL_GITHUB_TOKEN": ""}
+    result = CliRunner().invoke(app, ["intake", "--issue-json", str(event), "--root", str(work), "--at", AT], env=env)
+    assert result.exit_code == 1
+    assert "set GITHUB_TOKEN" in result.output
+    assert github.requests == []
+    assert branches(remote) == ["main"]
+
+
 # ---------------------------------------------------------------- hostile and broken reports
 
 
@@ -195,11 +209,10 @@ def _rejected(work: Path, remote: Path, github: FakeGitHub, tmp_path: Path, body
     assert code == 0, output  # a bad report is answered, not crashed on
     assert "rejected" in output
     assert branches(remote) == ["main"], "nothing may be pushed for a rejected report"
-    assert github.pulls == {}
+    assert github.pulls == []
     comments = github.comments(number)
-    assert len(comments) == 1 and report_form.COMMENT_MARKER in comments[0]["body"]
-    body_text: str = comments[0]["body"]
-    return body_text
+    assert len(comments) == 1 and report_form.COMMENT_MARKER in comments[0]
+    return comments[0]
 
 
 def test_an_unknown_service_is_answered_with_the_list_of_services(

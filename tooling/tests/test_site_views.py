@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from site_org import NOW, site_org, site_snapshot
 
+from watchbill import maintenance as windows
 from watchbill.models import Maintenance, Probe, Service
 from watchbill.repo import Organisation
 from watchbill.site import status as st
-from watchbill.site import views, windows
+from watchbill.site import views
 from watchbill.site.markdown import render
 from watchbill.site.render import front_text
 from watchbill.site.urls import relative_url

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -259,3 +260,57 @@ def test_codeowners_guard_policies_and_schedules() -> None:
     assert rules["/policies/"].split() and rules["/schedules/"].split()
     for owners in (rules["/policies/"], rules["/schedules/"]):
         assert all(re.fullmatch(r"@[A-Za-z0-9-]+/[a-z0-9-]+", owner) for owner in owners.split())
+
+
+def _invocations(text: str) -> list[list[str]]:
+    """Each ``watchbill …`` command line in a script, as arguments, up to the first pipe, redirect or ||."""
+    found: list[list[str]] = []
+    for line in text.splitlines():
+        match = re.search(r"(?:^|[;&|(]\s*|\brun:\s*)watchbill\s+(.*)$", line.strip())
+        if match is None or line.strip().startswith("#"):
+            continue
+        words = shlex.split(re.split(r"\s(?:\|\|?|>>?|&&)\s", match.group(1))[0])
+        found.append([w for w in words if not re.fullmatch(r"\$\{\w+\[@\]\}", w)])
+    return found
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_watchbill_command_in_the_workflows_exists(path: Path) -> None:
+    """Option and command names are checked by the real CLI parser, so a renamed flag breaks here, not in CI."""
+    from typer.testing import CliRunner
+
+    from watchbill.cli import app
+
+    for args in _invocations(path.read_text(encoding="utf-8")):
+        result = CliRunner().invoke(app, [*args, "--help"])
+        assert result.exit_code == 0, f"{path.name}: watchbill {' '.join(args)}: {result.output}"
+
+
+def test_command_check_catches_an_unknown_option() -> None:
+    from typer.testing import CliRunner
+
+    from watchbill.cli import app
+
+    [args] = _invocations('          watchbill probe run --shard "$SHARD/2" --out r.json | tee x')
+    assert args == ["probe", "run", "--shard", "$SHARD/2", "--out", "r.json"]
+    assert CliRunner().invoke(app, [*args, "--help"]).exit_code != 0
+
+
+@pytest.mark.parametrize("action", ["opened", "failing again"])
+def test_probe_workflow_pages_on_what_lifecycle_prints(action: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The dispatch step greps the lifecycle's output; a changed wording must not silently stop early paging."""
+    from watchbill.cli.probe import _report
+    from watchbill.lifecycle import Outcome, Plan, Proposal
+    from watchbill.snapshot import Snapshot
+    from watchbill.state import Recorded
+
+    step = next(
+        s for _, s in _steps(_load(GITHUB / "workflows" / "probe.yml")) if "dispatches" in str(s.get("run", ""))
+    )
+    pattern = re.search(r"grep -Eq '([^']+)'", step["run"])
+    assert pattern is not None
+    proposal = Proposal("INC-2026-0007", action, "watchbill/inc-2026-0007", "abc123", True)
+    _report(Outcome(Recorded("r1", True), Plan(), Snapshot(), proposals=[proposal]), dry_run=False)
+    printed = capsys.readouterr().out.splitlines()
+    assert any(re.search(pattern.group(1), line) for line in printed), printed
+    assert not re.search(pattern.group(1), "INC-2026-0007 recovered on watchbill/inc-2026-0007")

@@ -51,8 +51,61 @@ def message_for(org: Organisation, incident: Incident) -> Callable[[escalation.N
     return build
 
 
-def _record(data: CommentedMap, event: TimelineEvent) -> None:
-    append_item(data, "timeline", event)
+def page(
+    org: Organisation,
+    incident: Incident,
+    now: datetime,
+    *,
+    env: Mapping[str, str],
+    dry_run: bool = False,
+    send_options: Mapping[str, Any] | None = None,
+) -> tuple[IncidentRun, list[TimelineEvent]]:
+    """Send the incident's due steps; returns what happened and the timeline events that record it.
+
+    Wherever the record lives (the checkout, or an incident branch still waiting on its pull request), the
+    caller writes the events back; the next run reads them and does not page again."""
+    outcome = IncidentRun(incident.id)
+    policy = escalation.policy_for(org, incident)
+    if policy is None:
+        outcome.note = "no escalation policy applies"
+        return outcome, []
+    plan = escalation.due(policy, incident, org, now)
+    outcome.planned, outcome.skipped = plan.notifications, plan.skipped
+    if dry_run:
+        return outcome, []
+    outcome.sent = notify.send(
+        plan.notifications, org, message_for(org, incident), env=env, now=now, **(send_options or {})
+    )
+    events = [
+        TimelineEvent(
+            at=now,
+            kind="notified",
+            message=f"Notified {n.describe()} (step {n.step + 1}, round {n.round + 1}).",
+            step=n.step,
+            round=n.round,
+            target=n.target,
+            via=n.channel,
+        )
+        for n in (record.notification for record in outcome.sent if record.ok)
+    ]
+    for firing in plan.skipped:
+        reasons = "; ".join(firing.unreachable) or "no target"
+        events.append(
+            TimelineEvent(
+                at=now,
+                kind="escalated",
+                message=f"Step {firing.step + 1} (round {firing.round + 1}) reached nobody: {reasons}. "
+                "Escalated to the next step at once.",
+                step=firing.step,
+                round=firing.round,
+            )
+        )
+    return outcome, events
+
+
+def record_events(data: CommentedMap, events: list[TimelineEvent]) -> None:
+    for event in events:
+        append_item(data, "timeline", event)
 
 
 def run_incident(
@@ -66,55 +119,17 @@ def run_incident(
 ) -> IncidentRun:
     path = org.incident_path(incident_id)
     display = str(path.relative_to(org.root)) if path.is_relative_to(org.root) else path.name
-    outcome = IncidentRun(incident_id)
-
-    def work(data: CommentedMap) -> None:
-        incident = check_text(path.read_text(encoding="utf-8"), display, Incident)  # fresh, under the lock
-        policy = escalation.policy_for(org, incident)
-        if policy is None:
-            outcome.note = "no escalation policy applies"
-            return
-        plan = escalation.due(policy, incident, org, now)
-        outcome.planned, outcome.skipped = plan.notifications, plan.skipped
-        if dry_run:
-            return
-        outcome.sent = notify.send(
-            plan.notifications, org, message_for(org, incident), env=env, now=now, **(send_options or {})
-        )
-        for record in outcome.sent:
-            if record.ok:
-                n = record.notification
-                _record(
-                    data,
-                    TimelineEvent(
-                        at=now,
-                        kind="notified",
-                        message=f"Notified {n.describe()} (step {n.step + 1}, round {n.round + 1}).",
-                        step=n.step,
-                        round=n.round,
-                        target=n.target,
-                        via=n.channel,
-                    ),
-                )
-        for firing in plan.skipped:
-            reasons = "; ".join(firing.unreachable) or "no target"
-            _record(
-                data,
-                TimelineEvent(
-                    at=now,
-                    kind="escalated",
-                    message=f"Step {firing.step + 1} (round {firing.round + 1}) reached nobody: {reasons}. "
-                    "Escalated to the next step at once.",
-                    step=firing.step,
-                    round=firing.round,
-                ),
-            )
-
     if dry_run:
-        work(CommentedMap())
-    else:
-        edit_record(path, Incident, work, display=display)
-    return outcome
+        incident = check_text(path.read_text(encoding="utf-8"), display, Incident)
+        return page(org, incident, now, env=env, dry_run=True)[0]
+
+    def work(data: CommentedMap) -> IncidentRun:
+        incident = check_text(path.read_text(encoding="utf-8"), display, Incident)  # fresh, under the lock
+        outcome, events = page(org, incident, now, env=env, send_options=send_options)
+        record_events(data, events)
+        return outcome
+
+    return edit_record(path, Incident, work, display=display)[1]
 
 
 def run(

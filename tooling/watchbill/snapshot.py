@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from .problems import Problem
+
 
 @dataclass(frozen=True)
 class DayStat:
@@ -48,6 +50,8 @@ class ProbeState:
     """Last samples, oldest first, for response-time sparklines."""
     days: tuple[DayStat, ...] = ()
     """Daily history, oldest first."""
+    first_success_at: datetime | None = None
+    """Start of the current healthy streak: when a failing service came back (the incident's mitigated_at)."""
 
 
 @dataclass(frozen=True)
@@ -55,3 +59,5 @@ class Snapshot:
     probes: dict[str, ProbeState] = field(default_factory=dict)
     last_run: datetime | None = None
     """When any probe last ran; the status page says 'stale' when this is too old."""
+    problems: tuple[Problem, ...] = ()
+    """Damaged files or lines in the probe data that were skipped; everything else was read."""

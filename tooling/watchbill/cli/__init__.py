@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from . import escalate, incident, init, intake, oncall, schema, site, validate
+from . import escalate, incident, init, intake, oncall, probe, schema, site, validate
 
 app = typer.Typer(
     name="watchbill",
@@ -21,7 +21,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-for module in (validate, schema, site, incident, init, intake, oncall, escalate):
+for module in (validate, schema, site, incident, init, intake, oncall, escalate, probe):
     module.register(app)
 
 

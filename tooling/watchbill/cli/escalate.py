@@ -11,7 +11,9 @@ import typer
 from .. import pager
 from ..escalation import Firing, plan
 from ..fields import format_duration
-from .common import AtOption, RootOption, fail, instant, organisation, out
+from ..forge.git import GitError, Repository
+from ..lifecycle.paging import run_pending
+from .common import AtOption, RootOption, err, fail, find_root, instant, organisation, out
 
 
 def offset(firing: Firing) -> str:
@@ -69,19 +71,47 @@ def register(app: typer.Typer) -> None:
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what is due; send and record nothing.")] = False,
         retries: Annotated[int, typer.Option("--retries", min=0, max=10, help="Retries per failed send.")] = 2,
         backoff: Annotated[float, typer.Option("--backoff", min=0, help="Seconds before the first retry.")] = 2.0,
+        branches: Annotated[
+            bool,
+            typer.Option(
+                "--branches/--no-branches",
+                help="Also page for records the probes opened that still wait on their pull request.",
+            ),
+        ] = True,
+        remote: Annotated[str, typer.Option("--remote", help="Git remote that holds the incident branches.")] = (
+            "origin"
+        ),
         at: AtOption = None,
         root: RootOption = None,
     ) -> None:
         """Send every due, unsent step for open incidents and record it in the incident's timeline.
 
-        Exit 1 if any send failed (it is retried on the next run).
+        Records on incident branches (opened by the probes, not merged yet) are paged too, and the
+        notifications are committed to their branch. Exit 1 if any send failed (it is retried next run).
         """
         moment = instant(at)
         org = organisation(root, moment)
-        runs = pager.run(
-            org, moment, env=os.environ, dry_run=dry_run, send_options={"retries": retries, "backoff": backoff}
-        )
-        failed = 0
+        send_options = {"retries": retries, "backoff": backoff}
+        runs = pager.run(org, moment, env=os.environ, dry_run=dry_run, send_options=send_options)
+        errors: list[str] = []
+        if branches and org.settings.lifecycle.mode == "pull_request":
+            try:
+                pending = run_pending(
+                    org,
+                    Repository(find_root(root), remote=remote),
+                    moment,
+                    env=os.environ,
+                    dry_run=dry_run,
+                    send_options=send_options,
+                )
+            except GitError as exc:
+                err.print(f"note: incident branches not checked ({exc})", markup=False)
+            else:
+                runs.extend(pending.runs)
+                errors = pending.errors
+        failed = len(errors)
+        for error in errors:
+            err.print(f"error: {error}", markup=False)
         for result in runs:
             if result.note:
                 out.print(f"{result.incident}: {result.note}", markup=False)

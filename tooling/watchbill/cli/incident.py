@@ -1,8 +1,8 @@
 """``watchbill declare | update | assign | resolve | postmortem | list``: the people's side of an incident.
 
 Every verb edits the record round-trip (comments and key order kept, validated, atomic). With ``--pr`` the
-edit is made in a temporary worktree of the incident's branch, committed, pushed, and the pull request is
-opened or updated, so the person's own checkout is never touched.
+edit is made in a scratch tree of the incident's branch, committed, pushed, and the pull request is opened
+or updated, so the person's own checkout is never touched.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 
@@ -22,18 +22,20 @@ from .. import incident_ops as ops
 from .. import proposal
 from ..edit import EditError, create_record, edit_record
 from ..fields import format_instant
+from ..forge import GitHub, Published, Repository
 from ..kinds import KINDS
 from ..models import Incident
 from ..repo import Organisation
 from ..validate import validate
 from .common import AtOption, RootOption, err, fail, find_root, instant, out, print_problems
 
+T = TypeVar("T")
 PrOption = Annotated[
     bool,
     typer.Option(
         "--pr",
         help="Commit on the incident's branch, push, and open or update its pull request "
-        "(needs GITHUB_TOKEN and GITHUB_REPOSITORY, or a github.com origin).",
+        "(needs GITHUB_TOKEN or WATCHBILL_GITHUB_TOKEN, and GITHUB_REPOSITORY or a github.com origin).",
     ),
 ]
 ByOption = Annotated[
@@ -45,6 +47,7 @@ OpenStatus = Literal["investigating", "identified", "monitoring"]
 
 TOLERATED_RULES = frozenset({"postmortem-overdue"})
 """Errors that must not stop people from acting: an overdue postmortem is exactly what they come to fix."""
+_ON_BRANCH = " (on its branch; your checkout is unchanged)"
 
 
 def interactive() -> bool:
@@ -52,8 +55,8 @@ def interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def load(root: Path, now: datetime) -> Organisation:
-    report = validate(root, now=now)
+def load(root: Path, now: datetime, *, use_cache: bool = True) -> Organisation:
+    report = validate(root, now=now, use_cache=use_cache)
     blocking = [p for p in report.errors if p.rule not in TOLERATED_RULES]
     if blocking:
         print_problems(blocking)
@@ -69,35 +72,43 @@ def _relative(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-@contextmanager
-def _workspace(root: Path, settings_org: Organisation, incident_id: str, pr: bool) -> Iterator[Path]:
-    if not pr:
-        yield root
-        return
+@dataclass(frozen=True)
+class _Remote:
+    """Where --pr sends an edit: the clone to push from, and GitHub."""
+
+    repo: Repository
+    github: GitHub
+
+
+def _connect(home: Path) -> _Remote:
+    """Checked before any work, so a missing token stops the command before anything is pushed."""
     try:
-        with proposal.checkout(
-            root, proposal.branch_for(settings_org.settings, incident_id), settings_org.settings.lifecycle.base_branch
-        ) as here:
-            yield here
-    except proposal.ProposalError as exc:
+        # The wall clock, not --at: a GitHub App's token request is signed with it.
+        repo, github = proposal.connect(home, os.environ, now=instant(None))
+    except proposal.FAILURES as exc:
+        fail(str(exc))
+    return _Remote(repo, github)
+
+
+def _push(
+    remote: _Remote, org: Organisation, incident_id: str, change: Callable[[Path], T], message: str | Callable[[T], str]
+) -> Published[T]:
+    try:
+        return proposal.push(remote.repo, org.settings, incident_id, change, message)
+    except proposal.FAILURES as exc:
         fail(str(exc))
 
 
-def _publish(here: Path, org: Organisation, incident: Incident, paths: list[Path], message: str) -> None:
+def _open_pull(remote: _Remote, org: Organisation, incident: Incident, pushed: Published[Any]) -> None:
     try:
-        result = proposal.publish(
-            here,
-            settings=org.settings,
-            incident=incident,
-            paths=[_relative(p, here) for p in paths],
-            message=message,
-        )
-    except proposal.ProposalError as exc:
+        pull, created = proposal.open_pull(remote.github, org.settings, incident)
+    except proposal.FAILURES as exc:
         fail(str(exc))
-    verb = "opened" if result.created else "updated"
-    commit = result.commit[:10] if result.commit else "no new commit"
-    out.print(f"  branch  {result.branch} ({commit})", markup=False)
-    out.print(f"  pull request #{result.number} {verb}: {result.url}", markup=False)
+    finally:
+        remote.github.close()
+    commit = pushed.commit[:10] if pushed.changed and pushed.commit else "no new commit"
+    out.print(f"  branch  {proposal.branch_for(org.settings, incident.id)} ({commit})", markup=False)
+    out.print(f"  pull request #{pull.number} {'opened' if created else 'updated'}: {pull.url}", markup=False)
 
 
 def _edit(here: Path, org: Organisation, incident: Incident, change: ops.Change) -> tuple[Path, Incident]:
@@ -161,6 +172,7 @@ def register(app: typer.Typer) -> None:
         now = instant(at)
         home = find_root(root)
         org = load(home, now)
+        remote = _connect(home) if pr else None
         title = _ask(title, "Title (what is broken, in a few words)", flag="--title")
         if not severity:
             if not interactive():
@@ -188,13 +200,14 @@ def register(app: typer.Typer) -> None:
                 message=message,
                 by=_by(by),
             )
-            taken = proposal.reserved_ids(home, org.settings) if pr else []
+            taken = proposal.reserved_ids(remote.repo, org.settings) if remote else []
             ident = ops.next_free_id(org, now, taken)
             incident = ops.declare(org, request, now=now, ident=ident)
-        except (ops.OperationError, proposal.ProposalError) as exc:
+        except (ops.OperationError, *proposal.FAILURES) as exc:
             fail(str(exc))
-        with _workspace(home, org, incident.id, pr) as here:
-            target_org = load(here, now) if here != home else org
+
+        def write(here: Path) -> tuple[Organisation, str]:
+            target_org = load(here, now, use_cache=False) if here != home else org
             if incident.id in target_org.incidents:
                 fail(f"{incident.id} already exists on the base branch; pull and try again")
             path = target_org.incident_path(incident.id)
@@ -205,12 +218,18 @@ def register(app: typer.Typer) -> None:
                 fail("the new record would not be valid; nothing was written")
             except FileExistsError:
                 fail(f"{_relative(path, here)} already exists; someone declared at the same moment, run again")
-            tags = f"{incident.severity}, investigating, {incident.visibility}"
-            out.print(f"Declared {incident.id}: {incident.title}  [{tags}]", markup=False)
-            where = " (on its branch; your checkout is unchanged)" if pr else ""
-            out.print(f"  file    {_relative(path, here)}{where}", markup=False)
-            if pr:
-                _publish(here, target_org, incident, [path], f"Declare {incident.id}: {incident.title}")
+            return target_org, _relative(path, here)
+
+        if remote is None:
+            _, written = write(home)
+        else:
+            pushed = _push(remote, org, incident.id, write, f"Declare {incident.id}: {incident.title}")
+            target_org, written = pushed.value
+        tags = f"{incident.severity}, investigating, {incident.visibility}"
+        out.print(f"Declared {incident.id}: {incident.title}  [{tags}]", markup=False)
+        out.print(f"  file    {written}{_ON_BRANCH if remote else ''}", markup=False)
+        if remote is not None:
+            _open_pull(remote, target_org, incident, pushed)
 
     @app.command("update")
     def update_command(
@@ -320,12 +339,21 @@ def register(app: typer.Typer) -> None:
         _print_list(opened, postmortems, actions, now)
 
 
+@dataclass(frozen=True)
+class _Edited:
+    org: Organisation
+    incident: Incident
+    summary: str | None
+    """None when the change changed nothing."""
+    path: str = ""
+
+
 def _change_and_publish(
     root: Path | None,
     incident_id: str,
     now: datetime,
     pr: bool,
-    make: Any,
+    make: Callable[[Organisation, Incident], ops.Change],
 ) -> tuple[Organisation, Incident]:
     """Load, build the change, apply it round-trip, and (with --pr) publish: the shape of every edit verb."""
     home = find_root(root)
@@ -337,23 +365,33 @@ def _change_and_publish(
             fail(str(exc))
         current = None  # it may exist only on its branch, not yet merged
     ident = current.id if current else incident_id.strip().upper()
-    with _workspace(home, org, ident, pr) as here:
-        target_org = load(here, now) if here != home else org
+    remote = _connect(home) if pr else None
+
+    def apply(here: Path) -> _Edited:
+        target_org = load(here, now, use_cache=False) if here != home else org
         try:
             incident = ops.find(target_org, ident)
-            change: ops.Change = make(target_org, incident)
+            change = make(target_org, incident)
         except ops.OperationError as exc:
             fail(str(exc))
         if not change.sets and not change.appends:
-            out.print(f"{ident}: nothing to change", markup=False)
-            return target_org, incident
+            return _Edited(target_org, incident, None)
         path, updated = _edit(here, target_org, incident, change)
-        out.print(f"{change.summary}", markup=False)
-        where = " (on its branch; your checkout is unchanged)" if pr else ""
-        out.print(f"  file    {_relative(path, here)}{where}", markup=False)
-        if pr:
-            _publish(here, target_org, updated, [path], change.summary)
-        return target_org, updated
+        return _Edited(target_org, updated, change.summary, _relative(path, here))
+
+    if remote is None:
+        edited = apply(home)
+    else:
+        pushed = _push(remote, org, ident, apply, lambda edited: edited.summary or "")
+        edited = pushed.value
+    if edited.summary is None:
+        out.print(f"{ident}: nothing to change", markup=False)
+        return edited.org, edited.incident
+    out.print(edited.summary, markup=False)
+    out.print(f"  file    {edited.path}{_ON_BRANCH if remote else ''}", markup=False)
+    if remote is not None:
+        _open_pull(remote, edited.org, edited.incident, pushed)
+    return edited.org, edited.incident
 
 
 def _age(incident: Incident, now: datetime) -> str:

@@ -9,6 +9,8 @@ the first run's comment and does nothing.
 from __future__ import annotations
 
 import json
+import os
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +19,7 @@ import typer
 from .. import incident_ops as ops
 from .. import proposal, report_form
 from ..edit import EditError, create_record
+from ..forge import GitHub, Repository
 from ..kinds import KINDS
 from ..models import TimelineEvent
 from .common import AtOption, RootOption, fail, find_root, instant, out, print_problems
@@ -61,19 +64,20 @@ def register(app: typer.Typer) -> None:
             out.print(f"issue #{number} has no '{report_form.FORM_LABEL}' label; nothing to do", markup=False)
             return
         try:
-            github = proposal.GitHub.from_environment(home)
-        except proposal.ProposalError as exc:
+            # The wall clock, not --at: a GitHub App's token request is signed with it.
+            repo, github = proposal.connect(home, os.environ, now=instant(None))
+        except proposal.FAILURES as exc:
             fail(str(exc))
         try:
-            _intake(home, event, number, github, now)
-        except proposal.ProposalError as exc:
+            _intake(home, event, number, repo, github, now)
+        except proposal.FAILURES as exc:
             fail(str(exc))
         finally:
             github.close()
 
 
-def _intake(home: Path, event: dict[str, Any], number: int, github: proposal.GitHub, now: Any) -> None:
-    if any(report_form.COMMENT_MARKER in str(c.get("body", "")) for c in github.comments(number)):
+def _intake(home: Path, event: dict[str, Any], number: int, repo: Repository, github: GitHub, now: datetime) -> None:
+    if any(report_form.COMMENT_MARKER in body for body in github.comments(number)):
         out.print(f"issue #{number} was already handled; nothing to do", markup=False)
         return
     org = load(home, now)
@@ -86,32 +90,26 @@ def _intake(home: Path, event: dict[str, Any], number: int, github: proposal.Git
             out.print(f"  - {reason}", markup=False)
         return
     try:
-        ident = ops.next_free_id(org, now, proposal.reserved_ids(home, org.settings))
+        ident = ops.next_free_id(org, now, proposal.reserved_ids(repo, org.settings))
         incident = ops.declare(org, report_form.declaration(report), now=now, ident=ident)
     except ops.OperationError as exc:
         github.comment(number, report_form.rejected_comment([f"the organisation's files do not allow it: {exc}"]))
         fail(f"issue #{number}: {exc}")
     note = TimelineEvent(at=now, kind="note", message=report_form.timeline_note(report))
     incident = incident.model_copy(update={"timeline": [*incident.timeline, note]})
-    branch = proposal.branch_for(org.settings, incident.id)
-    with proposal.checkout(home, branch, org.settings.lifecycle.base_branch) as here:
-        path = org.incident_path(incident.id)
-        path = here / path.relative_to(home)
-        try:
-            create_record(path, here, incident, KINDS["incident"].schema_file)
-        except EditError as exc:
-            print_problems(exc.problems)
-            github.comment(number, report_form.rejected_comment(["the report could not be stored as a valid record"]))
-            fail(f"issue #{number}: the record would not be valid")
-        result = proposal.publish(
-            here,
-            settings=org.settings,
-            incident=incident,
-            paths=[path.relative_to(here).as_posix()],
-            message=f"Declare {incident.id} from issue #{number}",
-            github=github,
-            extra=f"Reported in #{number}; the reporter's words are in the record's timeline.",
-        )
-    github.comment(number, report_form.accepted_comment(incident, result.url, result.number, report))
+    relative = org.incident_path(incident.id).relative_to(home)
+
+    def write(here: Path) -> None:
+        create_record(here / relative, here, incident, KINDS["incident"].schema_file)
+
+    try:
+        proposal.push(repo, org.settings, incident.id, write, f"Declare {incident.id} from issue #{number}")
+    except EditError as exc:
+        print_problems(exc.problems)
+        github.comment(number, report_form.rejected_comment(["the report could not be stored as a valid record"]))
+        fail(f"issue #{number}: the record would not be valid")
+    extra = f"Reported in #{number}; the reporter's words are in the record's timeline."
+    pull, _ = proposal.open_pull(github, org.settings, incident, extra)
+    github.comment(number, report_form.accepted_comment(incident, pull.url, pull.number, report))
     out.print(f"issue #{number} -> {incident.id} ({incident.severity}): {incident.title}", markup=False)
-    out.print(f"  pull request #{result.number}: {result.url}", markup=False)
+    out.print(f"  pull request #{pull.number}: {pull.url}", markup=False)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from ..fields import CronExpr, Duration, Id, SeverityId, ShortText
 from .base import Model
@@ -17,13 +19,43 @@ Host = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:\-\[\]]{1,253}$"
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 
+def _check_regex(value: str) -> str:
+    """A pattern that does not compile would otherwise fail every check at run time, not in review."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"/{value}/ is not a regular expression: {exc}") from None
+    return value
+
+
+def _check_resolver(value: str) -> str:
+    text = value.strip()
+    if text.startswith("["):
+        address, _, rest = text[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else "53"
+    elif text.count(":") == 1:
+        address, _, port = text.partition(":")
+    else:
+        address, port = text, "53"
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        raise ValueError(f"resolver {value!r} must be an IP address, 'ip:port' or '[ipv6]:port'") from None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"resolver {value!r} has a port outside 1-65535")
+    return value
+
+
+Regex = Annotated[str, AfterValidator(_check_regex)]
+
+
 class JsonCondition(Model):
     """A condition on a field of a JSON body, addressed by a dotted path (``data.items.0.state``)."""
 
     path: str = Field(min_length=1)
     equals: str | int | float | bool | None = None
     not_equals: str | int | float | bool | None = None
-    matches: str | None = Field(default=None, description="Regular expression for the field's text.")
+    matches: Regex | None = Field(default=None, description="Regular expression for the field's text.")
     exists: bool | None = None
     less_than: float | None = None
     greater_than: float | None = None
@@ -37,7 +69,7 @@ class HttpCheck(Model):
     expect_status: list[int] = Field(default_factory=lambda: [200], min_length=1)
     max_latency: Duration | None = None
     body_contains: str | None = None
-    body_regex: str | None = None
+    body_regex: Regex | None = None
     json_conditions: list[JsonCondition] = Field(default_factory=list, alias="json")
     follow_redirects: bool = True
     max_redirects: int = Field(default=5, ge=0, le=20)
@@ -54,7 +86,9 @@ class DnsCheck(Model):
     name: str = Field(min_length=1, max_length=253)
     type: DnsType = "A"
     expect: list[str] = Field(default_factory=list, description="Values that must all be in the answer.")
-    resolver: str | None = Field(default=None, description="Resolver address 'ip' or 'ip:port'.")
+    resolver: Annotated[str, AfterValidator(_check_resolver)] | None = Field(
+        default=None, description="Resolver address 'ip' or 'ip:port'."
+    )
 
 
 class TlsCheck(Model):

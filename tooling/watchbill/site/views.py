@@ -15,13 +15,13 @@ from typing import Literal
 
 from markupsafe import Markup
 
+from .. import maintenance as windows
 from .. import metrics, oncall
 from ..fields import format_duration
 from ..models import EscalationPolicy, Handoff, Incident, Maintenance, Schedule, Service, split_target
 from ..repo import Organisation
 from ..snapshot import ProbeState, Snapshot
 from . import status as st
-from . import windows
 from .audience import Audience, incident_visible, maintenance_visible, postmortem_visible, service_visible
 from .markdown import render, render_inline
 

@@ -1,18 +1,22 @@
 """When a maintenance window is open: one-off windows as written, recurring ones from cron in their own zone.
 
+The status page lists windows and the probe lifecycle lets them suppress incidents; both ask here, so a
+window the page shows as open is the window that holds an incident back.
+
 croniter fires twice in a fall-back hour when given a zone-aware start; occurrences are de-duplicated by
 local wall time so a nightly 01:30 window opens once on the night the clocks go back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from croniter import croniter
 
-from ..fields import zone
-from ..models import Maintenance
+from .fields import zone
+from .models import Maintenance
 
 MAX_OCCURRENCES = 2_000
 """Bound on how many recurring windows one question may walk, so a per-minute cron cannot stall a build."""
@@ -67,3 +71,12 @@ def upcoming(window: Maintenance, now: datetime, horizon: timedelta) -> Window |
 
 def is_recurring(window: Maintenance) -> bool:
     return window.cron is not None
+
+
+def suppressing(records: Iterable[Maintenance], service: str, start: datetime, end: datetime) -> list[Window]:
+    """Windows that suppress incidents for ``service`` and overlap ``[start, end]``, earliest first."""
+    found: list[Window] = []
+    for record in records:
+        if record.suppress_alerts and service in record.services:
+            found.extend(occurrences(record, start, end + timedelta(microseconds=1)))
+    return sorted(found, key=lambda w: w.start)

@@ -1,0 +1,197 @@
+"""A record the probes opened pages the on-call before anyone merges its pull request, exactly once, and the
+page is recorded on the incident's branch (real git with a bare remote, a real webhook receiver)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from orgfactory import NOW, build_org
+from probe_servers import HttpServer, http_server
+from test_notify import Receiver
+from typer.testing import CliRunner
+
+from watchbill.cli import app
+from watchbill.forge.git import Identity, Repository
+from watchbill.lifecycle import Lifecycle
+from watchbill.loader import parse
+from watchbill.models import Incident
+from watchbill.probes import RunOptions, run, select
+from watchbill.validate import load_organisation
+
+STEP = timedelta(minutes=5)
+BOT = Identity("watchbill-test", "bot@example.com")
+BRANCH = "watchbill/inc-2026-0002"
+RECORD = "incidents/2026/INC-2026-0002.yaml"
+POLICY = """\
+id: standard
+name: Standard
+steps:
+  - after: 0m
+    targets:
+      - channel:pager
+  - after: 15m
+    targets:
+      - channel:pager
+"""
+
+
+def channels(port: int) -> str:
+    return f"""\
+channels:
+  - id: email
+    name: Email
+    kind: email
+    url: mailto://127.0.0.1:9?to={{address}}
+    personal: true
+  - id: pager
+    name: Pager webhook
+    kind: webhook
+    url: json://127.0.0.1:{port}/page
+"""
+
+
+def services(url: str) -> str:
+    return f"""\
+services:
+  - id: api
+    name: Public API
+    owner: primary
+    probes:
+      - id: health
+        severity: SEV-1
+        timeout: 1s
+        retries: 0
+        http:
+          url: {url}/
+"""
+
+
+@dataclass
+class World:
+    tmp: Path
+    remote: Path
+    server: HttpServer
+    receiver: Receiver
+    clones: int = 0
+
+    def clone(self) -> Path:
+        self.clones += 1
+        where = self.tmp / f"clone{self.clones}"
+        subprocess.run(["git", "clone", "-q", str(self.remote), str(where)], check=True, capture_output=True)
+        subprocess.run(["git", "-C", str(where), "config", "user.name", "bot"], check=True)
+        subprocess.run(["git", "-C", str(where), "config", "user.email", "bot@example.com"], check=True)
+        return where
+
+    def probe_run(self, now: datetime) -> None:
+        root = self.clone()
+        org = load_organisation(root, now=now, use_cache=False)
+        results = run(select(org.services.values(), now=now, due_only=False), RunOptions(), now)
+        Lifecycle(org, Repository(root, identity=BOT), now).run(results)
+
+    def escalate(self, now: datetime, *extra: str) -> tuple[int, str]:
+        root = self.clone()
+        result = CliRunner().invoke(
+            app, ["escalate", "run", "--root", str(root), "--at", now.isoformat(), "--backoff", "0", *extra]
+        )
+        return result.exit_code, result.output
+
+    def record(self, ref: str) -> Incident:
+        text = subprocess.run(
+            ["git", "-C", str(self.remote), "show", f"{ref}:{RECORD}"], capture_output=True, text=True, check=True
+        ).stdout
+        return Incident.model_validate(parse(text, RECORD).data)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    receiver = Receiver()
+    with http_server() as server:
+        remote = tmp_path / "remote.git"
+        subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+        seed = tmp_path / "seed"
+        subprocess.run(["git", "clone", "-q", str(remote), str(seed)], check=True, capture_output=True)
+        build_org(
+            seed,
+            {
+                "policies/services.yaml": services(server.url),
+                "policies/channels.yaml": channels(receiver.port),
+                "policies/escalation/standard.yaml": POLICY,
+                "incidents/maintenance/MNT-2026-0001.yaml": None,
+            },
+        )
+        for args in (["add", "-A"], ["-c", "user.name=a", "-c", "user.email=a@x", "commit", "-qm", "org"]):
+            subprocess.run(["git", "-C", str(seed), *args], check=True, capture_output=True)
+        subprocess.run(["git", "-C", str(seed), "push", "-q", "origin", "HEAD:main"], check=True, capture_output=True)
+        server.behaviour.status = 503
+        yield World(tmp_path, remote, server, receiver)
+    receiver.close()
+
+
+def _opened(world: World) -> datetime:
+    world.probe_run(NOW)
+    world.probe_run(NOW + STEP)
+    record = world.record(BRANCH)
+    assert record.status == "investigating" and record.acknowledged_at is None
+    return NOW + STEP
+
+
+def test_an_unmerged_monitor_incident_pages_once_and_records_it_on_its_branch(world: World) -> None:
+    opened = _opened(world)
+
+    code, output = world.escalate(opened + timedelta(minutes=1))
+    assert code == 0, output
+    assert [r["path"] for r in world.receiver.requests] == ["/page"]
+    assert "INC-2026-0002" in world.receiver.requests[0]["json"]["title"]
+    notified = [e for e in world.record(BRANCH).timeline if e.kind == "notified"]
+    assert [(e.step, e.round, e.via) for e in notified] == [(0, 0, "pager")]
+
+    again, output = world.escalate(opened + timedelta(minutes=2))
+    assert again == 0, output
+    assert len(world.receiver.requests) == 1, "the step recorded on the branch is not sent again"
+
+
+def test_the_next_step_follows_on_the_branch_after_its_delay(world: World) -> None:
+    opened = _opened(world)
+    world.escalate(opened + timedelta(minutes=1))
+    world.escalate(opened + timedelta(minutes=16))
+    steps = [e.step for e in world.record(BRANCH).timeline if e.kind == "notified"]
+    assert steps == [0, 1]
+    assert len(world.receiver.requests) == 2
+
+
+def test_no_branches_leaves_unmerged_records_alone(world: World) -> None:
+    opened = _opened(world)
+    code, output = world.escalate(opened + timedelta(minutes=1), "--no-branches")
+    assert code == 0, output
+    assert world.receiver.requests == []
+    assert "nothing due" in output
+
+
+def test_a_dry_run_sends_and_records_nothing(world: World) -> None:
+    opened = _opened(world)
+    code, output = world.escalate(opened + timedelta(minutes=1), "--dry-run")
+    assert code == 0, output
+    assert "INC-2026-0002: would notify" in output
+    assert world.receiver.requests == []
+    assert [e for e in world.record(BRANCH).timeline if e.kind == "notified"] == []
+
+
+def test_an_incident_acknowledged_on_its_branch_is_not_paged(world: World) -> None:
+    opened = _opened(world)
+    human = world.clone()
+    subprocess.run(["git", "-C", str(human), "checkout", "-q", BRANCH], check=True, capture_output=True)
+    result = CliRunner().invoke(
+        app, ["ack", "INC-2026-0002", "--root", str(human), "--at", (opened + timedelta(seconds=30)).isoformat()]
+    )
+    assert result.exit_code == 0, result.output
+    subprocess.run(["git", "-C", str(human), "commit", "-qam", "ack"], check=True, capture_output=True)
+    subprocess.run(["git", "-C", str(human), "push", "-q", "origin", BRANCH], check=True, capture_output=True)
+
+    code, output = world.escalate(opened + timedelta(minutes=1))
+    assert code == 0, output
+    assert world.receiver.requests == []

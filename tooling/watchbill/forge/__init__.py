@@ -1,0 +1,17 @@
+"""Where changes leave the machine: git branches and pushes, and GitHub pull requests."""
+
+from .git import GitError, Identity, Published, PushRejected, Repository
+from .github import GitHub, GitHubError, PullRequest, from_environment, repository_from
+
+__all__ = [
+    "GitError",
+    "GitHub",
+    "GitHubError",
+    "Identity",
+    "Published",
+    "PullRequest",
+    "PushRejected",
+    "Repository",
+    "from_environment",
+    "repository_from",
+]

@@ -1,0 +1,319 @@
+"""Pull requests, labels and comments through GitHub's REST API, with plain httpx.
+
+Documented behaviour this relies on:
+
+- ``POST /repos/{owner}/{repo}/pulls`` answers 422 ("A pull request already exists for owner:branch")
+  when the branch already has an open pull request; the existing one is then found with
+  ``GET /repos/{owner}/{repo}/pulls?head=owner:branch`` and updated with ``PATCH``.
+- Labels and comments on a pull request go through the issues endpoints
+  (``POST /repos/{owner}/{repo}/issues/{number}/labels`` and ``.../comments``).
+- Rate limits answer 403 or 429: wait ``retry-after`` seconds if given, else until ``x-ratelimit-reset``
+  when ``x-ratelimit-remaining`` is 0, else at least a minute, longer on each retry; give up beyond
+  ``max_wait`` rather than hold a CI job for an hour.
+- Pull requests opened with the workflow's ``GITHUB_TOKEN`` start no workflows (so no validation runs on
+  them). A GitHub App installation token does not have that limit: pass one as ``WATCHBILL_GITHUB_TOKEN``,
+  or give the App's id and private key and a token is minted here.
+
+The base URL comes from ``GITHUB_API_URL`` (set by GitHub Actions, also on GitHub Enterprise Server).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+API_URL = "https://api.github.com"
+API_VERSION = "2022-11-28"
+TOKEN_VARIABLES = ("WATCHBILL_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN")
+_REMOTE = re.compile(r"(?:github\.com|/)[:/](?P<owner>[A-Za-z0-9_.-]+)/(?P<name>[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
+
+
+class GitHubError(Exception):
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    number: int
+    url: str
+    state: str
+    merged: bool
+    branch: str
+    title: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PullRequest:
+        head = data.get("head") or {}
+        return cls(
+            number=int(data["number"]),
+            url=str(data.get("html_url") or data.get("url") or ""),
+            state=str(data.get("state", "open")),
+            merged=bool(data.get("merged_at") or data.get("merged")),
+            branch=str(head.get("ref", "")),
+            title=str(data.get("title", "")),
+        )
+
+
+class GitHub:
+    """One repository's pull requests. ``sleep`` is injectable so tests can check waits without waiting."""
+
+    def __init__(
+        self,
+        repository: str,
+        token: str,
+        *,
+        api_url: str | None = None,
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        max_wait: float = 300.0,
+        retries: int = 4,
+    ) -> None:
+        owner, slash, name = repository.partition("/")
+        if not slash or not owner or not name:
+            raise GitHubError(f"repository {repository!r} is not 'owner/name'")
+        self.owner, self.name = owner, name
+        self.client = client or httpx.Client(timeout=30.0)
+        self.base = (api_url or API_URL).rstrip("/")
+        self.headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": API_VERSION,
+            "User-Agent": "watchbill",
+        }
+        self.sleep = sleep
+        self.max_wait = max_wait
+        self.retries = retries
+
+    def close(self) -> None:
+        self.client.close()
+
+    @property
+    def repo_path(self) -> str:
+        return f"/repos/{self.owner}/{self.name}"
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        for attempt in range(self.retries + 1):
+            try:
+                response = self.client.request(method, self.base + path, headers=self.headers, **kwargs)
+            except httpx.HTTPError as exc:
+                if attempt == self.retries:
+                    raise GitHubError(f"cannot reach the GitHub API at {self.base}: {exc}") from None
+                self.sleep(2.0**attempt)
+                continue
+            wait = rate_limit_wait(response, attempt, now=time.time())
+            if wait is not None:
+                if wait > self.max_wait or attempt == self.retries:
+                    raise GitHubError(
+                        f"GitHub rate limit reached; it asks to wait {wait:.0f}s, more than this run may",
+                        response.status_code,
+                    )
+                self.sleep(wait)
+                continue
+            if response.status_code >= 500 and attempt < self.retries:
+                self.sleep(2.0**attempt)
+                continue
+            return response
+        raise GitHubError("unreachable")  # pragma: no cover
+
+    def _json(self, response: httpx.Response, doing: str, ok: tuple[int, ...] = (200, 201)) -> Any:
+        if response.status_code not in ok:
+            raise GitHubError(
+                f"{doing}: GitHub answered {response.status_code}: {_message(response)}", response.status_code
+            )
+        return response.json()
+
+    def find_pull(self, branch: str, state: str = "open") -> PullRequest | None:
+        response = self.request(
+            "GET",
+            f"{self.repo_path}/pulls",
+            params={"head": f"{self.owner}:{branch}", "state": state, "per_page": 10},
+        )
+        pulls = self._json(response, f"listing pull requests for {branch}")
+        matching = [PullRequest.from_json(p) for p in pulls if (p.get("head") or {}).get("ref", branch) == branch]
+        return matching[0] if matching else None
+
+    def create_pull(self, branch: str, base: str, title: str, body: str) -> tuple[PullRequest, bool]:
+        """Open a pull request, or find the one the branch already has (422); returns it and whether it is new."""
+        response = self.request(
+            "POST", f"{self.repo_path}/pulls", json={"title": title, "head": branch, "base": base, "body": body}
+        )
+        if response.status_code == 422 and "already exists" in response.text:
+            existing = self.find_pull(branch)
+            if existing is None:
+                raise GitHubError(f"GitHub says {branch} has a pull request, but none is listed as open", 422)
+            return self._retitle(existing, title), False
+        return PullRequest.from_json(self._json(response, f"opening a pull request for {branch}")), True
+
+    def update_pull(self, number: int, *, title: str | None = None, body: str | None = None) -> PullRequest:
+        fields = {k: v for k, v in (("title", title), ("body", body)) if v is not None}
+        response = self.request("PATCH", f"{self.repo_path}/pulls/{number}", json=fields)
+        return PullRequest.from_json(self._json(response, f"updating pull request #{number}"))
+
+    def add_labels(self, number: int, labels: list[str]) -> None:
+        if labels:
+            response = self.request("POST", f"{self.repo_path}/issues/{number}/labels", json={"labels": labels})
+            self._json(response, f"labelling #{number}")
+
+    def comment(self, number: int, body: str) -> None:
+        response = self.request("POST", f"{self.repo_path}/issues/{number}/comments", json={"body": body})
+        self._json(response, f"commenting on #{number}")
+
+    def comments(self, number: int) -> list[str]:
+        """The bodies of an issue's (or pull request's) comments, oldest first.
+
+        Only the first page of 100 is read: callers look for their own marker comment, which is posted
+        right after the issue is opened, long before a discussion could push it past the first page.
+        """
+        response = self.request("GET", f"{self.repo_path}/issues/{number}/comments", params={"per_page": 100})
+        found = self._json(response, f"reading the comments on #{number}", ok=(200,))
+        return [str(c.get("body") or "") for c in found if isinstance(c, dict)] if isinstance(found, list) else []
+
+    def _retitle(self, pull: PullRequest, title: str) -> PullRequest:
+        return pull if pull.title == title else self.update_pull(pull.number, title=title)
+
+    def ensure_pull(self, branch: str, base: str, title: str, body: str, labels: list[str]) -> tuple[PullRequest, bool]:
+        """The branch's one open pull request, opened if needed, with its title and labels up to date.
+
+        The body is written once, when the pull request opens: afterwards it belongs to the people working
+        the incident (notes, checklists), and the title carries the status."""
+        existing = self.find_pull(branch)
+        if existing is None:
+            pull, created = self.create_pull(branch, base, title, body)
+        else:
+            pull, created = self._retitle(existing, title), False
+        self.add_labels(pull.number, labels)
+        return pull, created
+
+    def dismissed(self, branch: str) -> bool:
+        """True when the branch's pull request was closed without merging and none is open."""
+        if self.find_pull(branch, "open") is not None:
+            return False
+        closed = self.find_pull(branch, "closed")
+        return closed is not None and not closed.merged
+
+
+def rate_limit_wait(response: httpx.Response, attempt: int, *, now: float) -> float | None:
+    """Seconds to wait before retrying, or None when the response is not a rate limit."""
+    if response.status_code not in (403, 429):
+        return None
+    headers = response.headers
+    retry_after = headers.get("retry-after")
+    if retry_after is not None:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            pass
+    if headers.get("x-ratelimit-remaining") == "0" and headers.get("x-ratelimit-reset"):
+        try:
+            reset = float(str(headers["x-ratelimit-reset"]))
+            return max(0.0, reset - now) + 1.0
+        except ValueError:
+            pass
+    if response.status_code == 429 or "rate limit" in response.text.lower():
+        return 60.0 * 2.0**attempt
+    return None  # a 403 that is not a rate limit: a permission problem, and retrying will not help
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text[:200]
+    message = str(data.get("message", "")) if isinstance(data, dict) else ""
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if isinstance(errors, list):
+        details = [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors]
+        message = "; ".join([message, *details]) if message else "; ".join(details)
+    if response.status_code == 403 and "rate" not in message.lower():
+        message += " (does the token have 'pull-requests: write' and 'issues: write'?)"
+    return message[:300]
+
+
+def repository_from(environ: Mapping[str, str], remote_url: str | None) -> str | None:
+    """``GITHUB_REPOSITORY`` in Actions, else the owner/name in the remote's URL."""
+    if environ.get("GITHUB_REPOSITORY"):
+        return environ["GITHUB_REPOSITORY"]
+    if remote_url:
+        match = _REMOTE.search(remote_url)
+        if match:
+            return f"{match.group('owner')}/{match.group('name')}"
+    return None
+
+
+def from_environment(
+    environ: Mapping[str, str], *, repository: str | None, now: datetime, client: httpx.Client | None = None
+) -> GitHub | None:
+    """A client from the environment, or None when no token or App is configured (then no PR is opened)."""
+    if repository is None:
+        return None
+    api_url = environ.get("GITHUB_API_URL") or API_URL
+    token = next((environ[name] for name in TOKEN_VARIABLES if environ.get(name)), None)
+    app_id = environ.get("WATCHBILL_GITHUB_APP_ID")
+    key = environ.get("WATCHBILL_GITHUB_APP_PRIVATE_KEY")
+    if environ.get("WATCHBILL_GITHUB_TOKEN") is None and app_id and key:
+        pem = Path(key).read_bytes() if not key.lstrip().startswith("-----") else key.encode()
+        token = app_installation_token(app_id, pem, repository, api_url=api_url, now=now, client=client)
+    if not token:
+        return None
+    return GitHub(repository, token, api_url=api_url, client=client)
+
+
+def app_jwt(app_id: str, private_key_pem: bytes, now: datetime) -> str:
+    """The short-lived JWT (RS256) a GitHub App signs to ask for an installation token."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    key = serialization.load_pem_private_key(private_key_pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise GitHubError("the GitHub App private key must be an RSA key (PEM), as GitHub issues them")
+    issued = int(now.timestamp()) - 60  # GitHub's advice: allow for clock drift
+    header = {"alg": "RS256", "typ": "JWT"}
+    claims = {"iat": issued, "exp": issued + 540, "iss": app_id}
+    signing_input = f"{_b64_json(header)}.{_b64_json(claims)}"
+    signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{_b64(signature)}"
+
+
+def app_installation_token(
+    app_id: str,
+    private_key_pem: bytes,
+    repository: str,
+    *,
+    api_url: str,
+    now: datetime,
+    client: httpx.Client | None = None,
+) -> str:
+    http = client or httpx.Client(timeout=30.0)
+    headers = {
+        "Authorization": f"Bearer {app_jwt(app_id, private_key_pem, now)}",
+        "Accept": "application/vnd.github+json",
+        "X-GitHub-Api-Version": API_VERSION,
+    }
+    base = api_url.rstrip("/")
+    found = http.get(f"{base}/repos/{repository}/installation", headers=headers)
+    if found.status_code != 200:
+        raise GitHubError(f"the GitHub App is not installed on {repository} ({found.status_code})", found.status_code)
+    installation = int(found.json()["id"])
+    minted = http.post(f"{base}/app/installations/{installation}/access_tokens", headers=headers)
+    if minted.status_code != 201:
+        raise GitHubError(f"GitHub refused an installation token ({minted.status_code})", minted.status_code)
+    return str(minted.json()["token"])
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _b64_json(data: Mapping[str, Any]) -> str:
+    return _b64(json.dumps(data, separators=(",", ":")).encode())

@@ -1,0 +1,63 @@
+"""Page for incidents the probes opened that still wait on their pull request.
+
+An outage must not wait for someone to merge: a record on an incident branch is paged like one on the base
+branch, and its notifications are recorded on that branch, so the next run does not page again and merging
+the pull request carries the record of who was paged into the base branch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..edit import EditError, edit_record
+from ..forge.git import GitError, Repository
+from ..models import Incident
+from ..pager import IncidentRun, page, record_events
+from ..repo import Organisation
+from .flow import Lifecycle
+
+
+@dataclass
+class PendingPaging:
+    runs: list[IncidentRun] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def run_pending(
+    org: Organisation,
+    repo: Repository,
+    now: datetime,
+    *,
+    env: Mapping[str, str],
+    dry_run: bool = False,
+    send_options: Mapping[str, Any] | None = None,
+) -> PendingPaging:
+    """One pass over the open, unacknowledged records that exist only on incident branches."""
+    result = PendingPaging()
+    if org.settings.lifecycle.mode != "pull_request":
+        return result
+    lifecycle = Lifecycle(org, repo, now)
+    for episode, record in lifecycle.pending():
+        branch = episode.branch
+        if branch is None or record.id in org.incidents or record.acknowledged_at is not None:
+            continue  # on the base branch already: paged from the checkout like any other record
+        outcome, events = page(org, record, now, env=env, dry_run=dry_run, send_options=send_options)
+        result.runs.append(outcome)
+        if not events:
+            continue
+
+        def change(tree: Path, path: str = episode.path, recorded: list[Any] = events) -> None:
+            edit_record(tree / path, Incident, lambda data: record_events(data, recorded))
+
+        def start(head: str | None, episode: Any = episode) -> str | None:
+            return lifecycle.start_for(episode, head)
+
+        try:
+            repo.publish(branch, change, f"{record.id}: record escalation notifications", start=start)
+        except (GitError, EditError, OSError) as exc:
+            result.errors.append(f"{record.id}: paged, but the record on {branch} could not be updated: {exc}")
+    return result
