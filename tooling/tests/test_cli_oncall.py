@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -341,3 +341,23 @@ def test_run_output_is_json_free_of_addresses(tmp_path: Path, pager: Pager) -> N
     result = invoke(root, "escalate", "run")
     assert "127.0.0.1" not in result.output
     assert json.dumps(result.output)
+
+
+def test_options_before_a_subcommand_are_refused_not_ignored() -> None:
+    result = CliRunner().invoke(app, ["oncall", "--schedule", "primary", "calendar"])
+    assert result.exit_code == 2
+    assert "--schedule before 'calendar' would be ignored" in result.output
+
+
+def test_ical_events_come_in_time_order_whatever_order_the_shifts_are_given() -> None:
+    from watchbill.oncall import ical
+    from watchbill.oncall.render import Shift
+
+    base = datetime(2026, 11, 23, 8, tzinfo=UTC)
+    shifts = [
+        Shift("secondary", "bob", base + timedelta(days=7), base + timedelta(days=14), "weekly", False),
+        Shift("primary", "alice", base, base + timedelta(days=7), "weekly", False),
+    ]
+    data = ical.calendar("all", shifts, people={}, schedules={}, now=base)
+    starts = [e.decoded("DTSTART") for e in Calendar.from_ical(data).walk("VEVENT")]
+    assert starts == sorted(starts) and len(starts) == 2

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from git import Repo
 
-from watchbill.forge.git import GitError, Identity, PushRejected, Repository
+from watchbill.forge.git import GitError, Identity, PushRejected, Repository, identity_from
 
 BOT = Identity("watchbill-test", "bot@example.com")
 
@@ -179,3 +180,13 @@ def test_a_shallow_ci_checkout_fetches_only_the_tip_and_still_pushes(remote: Pat
     assert git(where, "rev-list", "--count", "refs/remotes/origin/data") == "1"  # only the tip came down
     assert git(remote, "rev-list", "--count", "data") == "4"
     assert git(remote, "show", "data:log.txt").splitlines() == ["one", "two", "three", "four"]
+
+
+def test_the_committer_follows_git_author_variables_before_the_config(
+    remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Dana Responder")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "dana@example.com")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(remote), str(clone)], check=True, capture_output=True)
+    assert identity_from(Repo(clone)) == Identity("Dana Responder", "dana@example.com")

@@ -386,7 +386,7 @@ def test_later_edits_with_pr_update_the_same_pull_request(repo: tuple[Path, Path
     text = remote_file(remote, "watchbill/inc-2026-0003", "incidents/2026/INC-2026-0003.yaml")
     assert "status: identified" in text and "scribe: bob" in text
     assert github.pulls[0].title == "INC-2026-0003: Checkout fails [identified]"
-    assert "**investigating**" in github.pulls[0].body, "the body is written once, then left to people"
+    assert "Public update when this was opened" in github.pulls[0].body, "written once, then left to people"
     creates = [r for r in github.requests if r.method == "POST" and r.path.endswith("/pulls")]
     assert len(creates) == 1
 

@@ -158,7 +158,7 @@ def test_a_failing_target_never_blocks_the_next(receiver: Receiver) -> None:
         timeout=5,
     )
     assert [r.ok for r in records] == [False, False, True]
-    assert receiver.requests[-1]["path"] == "/hook"
+    assert [r["path"] for r in receiver.requests].count("/hook") == 1  # sent side by side, in any order
 
 
 def test_no_secret_reaches_records_or_logs(receiver: Receiver, caplog: pytest.LogCaptureFixture) -> None:

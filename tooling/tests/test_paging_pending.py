@@ -195,3 +195,42 @@ def test_an_incident_acknowledged_on_its_branch_is_not_paged(world: World) -> No
     code, output = world.escalate(opened + timedelta(minutes=1))
     assert code == 0, output
     assert world.receiver.requests == []
+
+
+def test_ack_from_a_clone_without_the_record_acknowledges_it_on_its_branch(world: World) -> None:
+    opened = _opened(world)
+    mine = world.clone()
+    at = opened + timedelta(seconds=30)
+    args = ["ack", "INC-2026-0002", "--by", "alice", "--root", str(mine), "--at", at.isoformat()]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "INC-2026-0002 acknowledged at 2026-11-23T12:05:30Z on watchbill/inc-2026-0002" in result.output
+    assert world.record(BRANCH).acknowledged_at == at
+    assert not (mine / RECORD).exists(), "the person's checkout is not touched"
+
+    again = CliRunner().invoke(app, ["ack", "INC-2026-0002", "--root", str(mine), "--at", at.isoformat()])
+    assert again.exit_code == 0 and "already acknowledged" in again.output
+
+    code, output = world.escalate(opened + timedelta(minutes=1))
+    assert code == 0, output
+    assert world.receiver.requests == []
+
+
+def test_ack_of_an_id_nobody_opened_names_the_missing_branch(world: World) -> None:
+    result = CliRunner().invoke(app, ["ack", "INC-2026-0042", "--root", str(world.clone()), "--at", NOW.isoformat()])
+    assert result.exit_code == 1
+    assert "unknown incident INC-2026-0042" in result.output and "watchbill/inc-2026-0042" in result.output
+
+
+def test_a_damaged_ledger_is_reported_and_escalation_still_ends_cleanly(world: World) -> None:
+    opened = _opened(world)
+    data = world.clone()
+    subprocess.run(["git", "-C", str(data), "checkout", "-q", "watchbill-data"], check=True, capture_output=True)
+    (data / "episodes.json").write_text('{"episodes": {"api/health": {"incident": "INC-2026-0002"')
+    subprocess.run(["git", "-C", str(data), "commit", "-qam", "damage"], check=True, capture_output=True)
+    subprocess.run(["git", "-C", str(data), "push", "-q", "origin", "watchbill-data"], check=True, capture_output=True)
+
+    code, output = world.escalate(opened + timedelta(minutes=1))
+    assert code == 1
+    assert "records on incident branches were not paged: episodes.json" in output
+    assert "Traceback" not in output

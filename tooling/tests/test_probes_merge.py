@@ -80,3 +80,20 @@ def test_unknown_probe_keys_merge_without_confirmation() -> None:
 
 def test_merging_nothing_gives_an_empty_file() -> None:
     assert merge([], {}, NOW).results == []
+
+
+def test_results_only_from_unlisted_regions_say_which_regions_were_expected() -> None:
+    result = verdict(CONFIRMED, file("default", False))
+    assert result.ok is None
+    assert result.error is not None
+    assert result.error.startswith("unconfirmed: none of its regions (ap, eu, us) reported, only default")
+
+
+def test_an_unknown_verdict_keeps_the_reason_the_check_could_not_run() -> None:
+    unknown = Result(
+        key="api/health", at=NOW, ok=None, error="header refers to ${TOKEN}, which is not set", region="eu"
+    )
+    files = [ResultsFile(region="eu", started_at=NOW, finished_at=NOW, results=[unknown]), file("us", None)]
+    result = verdict(CONFIRMED, *files)
+    assert result.ok is None
+    assert result.error is not None and "eu: header refers to ${TOKEN}, which is not set" in result.error

@@ -295,3 +295,58 @@ def test_cli_github_format_escapes_percent_signs_in_messages(tmp_path: Path) -> 
     (line,) = result.stdout.splitlines()
     assert line.startswith("::error file=policies/settings.yaml,line=2,col=1,title=unknown-key::")
     assert "unknown key 'rate%25'" in line
+
+
+CONFIRMED_SERVICES = """\
+services:
+  - id: api
+    name: Public API
+    owner: primary
+    probes:
+      - id: health
+        http:
+          url: https://api.example.com/health
+        confirm:
+          regions:
+            - eu
+            - us
+          min: 2
+"""
+
+
+def _probe_workflow(regions: str) -> str:
+    return f"""\
+name: probe
+on:
+  workflow_dispatch:
+jobs:
+  probe:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        region: {regions}
+    steps:
+      - run: watchbill probe --region "${{{{ matrix.region }}}}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("regions", "expected"),
+    [
+        ("[default]", {("policies/services.yaml", 11, 15, "warning", "probe-region-not-run")}),
+        ("[eu]", {("policies/services.yaml", 12, 15, "warning", "probe-region-not-run")}),
+        ("[eu, us, ap]", set()),
+    ],
+)
+def test_a_confirming_region_the_probe_workflow_never_runs_is_a_warning(
+    regions: str, expected: set[Found], tmp_path: Path
+) -> None:
+    root = build_org(
+        tmp_path,
+        {
+            "policies/services.yaml": CONFIRMED_SERVICES,
+            "incidents/maintenance/MNT-2026-0001.yaml": None,
+            ".github/workflows/probe.yml": _probe_workflow(regions),
+        },
+    )
+    assert found(root) == expected

@@ -17,6 +17,7 @@ from .models import Incident, split_target
 from .oncall import first_gap
 from .problems import Level
 from .repo import Organisation, Source
+from .workflows import PROBE_WORKFLOW, probe_regions
 
 _ENV_REF = re.compile(r"\$\{[A-Z_][A-Z0-9_]*\}")
 _SAFE_LITERAL_SCHEMES = ("mailto://", "mailtos://", "json://", "jsons://", "form://", "xml://")
@@ -65,6 +66,7 @@ def check(org: Organisation, *, now: datetime) -> list[Finding]:
         _schedule_gaps,
         _policies,
         _services,
+        _probe_regions,
         _incidents,
         _maintenance,
         _settings,
@@ -306,6 +308,37 @@ def _services(org: Organisation, now: datetime) -> Iterator[Finding]:
                 "warning",
                 f"service '{service.id}' has no escalation policy, and neither its severities nor settings name one",
                 "escalation-unreachable",
+            )
+
+
+def _probe_regions(org: Organisation, now: datetime) -> Iterator[Finding]:
+    """A probe whose confirmation names a region the probe workflow never runs waits for a verdict that cannot
+    come: it would show 'unknown' for ever and never open an incident."""
+    matrix = probe_regions(org.root)
+    if matrix is None:
+        return
+    for service in org.services.values():
+        source = org.source("service", service.id)
+        for pi, probe in enumerate(service.probes):
+            if probe.confirm is None:
+                continue
+            missing = [r for r in probe.confirm.regions if r not in matrix]
+            if not missing:
+                continue
+            running = len(probe.confirm.regions) - len(missing)
+            outcome = (
+                f"only {running} of the {probe.confirm.min} needed can report, so it can never fail"
+                if running < probe.confirm.min
+                else "those regions never report"
+            )
+            path, loc = _at(source, "probes", pi, "confirm", "regions", probe.confirm.regions.index(missing[0]))
+            yield Finding(
+                path,
+                loc,
+                "warning",
+                f"probe '{service.id}/{probe.id}' asks region(s) {', '.join(missing)} to confirm, but "
+                f"{PROBE_WORKFLOW.as_posix()} runs only {', '.join(matrix) or 'none'}; {outcome}",
+                "probe-region-not-run",
             )
 
 

@@ -4,14 +4,19 @@ Secrets live in ``${ENV}`` references in channel URLs and contacts; they are res
 time, and nowhere else. Nothing this module returns or raises contains a resolved URL, address or
 secret: apprise's own log lines are captured and scrubbed before they reach a record. A failing
 target is retried with exponential backoff and then reported; it never stops the targets after it.
+Targets are sent side by side and every attempt is given up after its timeout, so a provider that is
+down, or one that accepts a connection and never answers, delays no other page.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlsplit
@@ -21,6 +26,7 @@ from .repo import Organisation
 
 _ENV_REF = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 _REDACTED = "***"
+CONCURRENCY = 8
 
 
 class SendError(Exception):
@@ -84,21 +90,45 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+_quiet_lock = threading.Lock()
+_quiet_count = 0
+_quiet_saved = True
+
+
+@contextmanager
+def _apprise_quiet() -> Iterator[None]:
+    """Keep apprise's log records (which name hosts and addresses) away from the application's handlers.
+
+    Reference-counted, because sends run on several threads at once: the first to start turns propagation
+    off and the last to finish restores it.
+    """
+    global _quiet_count, _quiet_saved
+    import apprise
+
+    logger = logging.getLogger(apprise.LOGGER_NAME)
+    with _quiet_lock:
+        if _quiet_count == 0:
+            _quiet_saved, logger.propagate = logger.propagate, False
+        _quiet_count += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_count -= 1
+            if _quiet_count == 0:
+                logger.propagate = _quiet_saved
+
+
 def deliver(url: str, message: Message, *, timeout: float) -> tuple[bool, str]:
     """One attempt through apprise; returns (delivered, apprise's last words, unscrubbed)."""
     import apprise
 
-    logger = logging.getLogger(apprise.LOGGER_NAME)
-    with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:  # type: ignore[no-untyped-call]
-        propagate, logger.propagate = logger.propagate, False
-        try:
-            sender = apprise.Apprise()
-            if not sender.add(url):
-                return False, "the channel URL is not one apprise understands"
-            result = sender.notify(body=message.body, title=message.title, timeout=timeout)
-        finally:
-            logger.propagate = propagate
-        lines = [line for line in captured.getvalue().splitlines() if line.strip()]
+    with _apprise_quiet():
+        sender = apprise.Apprise()
+        if not sender.add(url):
+            return False, "the channel URL is not one apprise understands"
+        result = sender.notify(body=message.body, title=message.title, timeout=timeout)
+        lines = [entry.message.strip() for entry in result.logs() if entry.message.strip()]  # this call's only
     return bool(result), (lines[-1] if lines else "delivery failed")
 
 
@@ -114,16 +144,19 @@ def send(
     timeout: float = 15.0,
     sleep: Callable[[float], None] = time.sleep,
     transport: Callable[..., tuple[bool, str]] = deliver,
+    concurrency: int = CONCURRENCY,
 ) -> list[SendRecord]:
     """Send each notification on its own; ``retries`` more attempts after a failure, waiting
-    ``backoff``, then twice that, and so on."""
-    records: list[SendRecord] = []
-    for notification in notifications:
+    ``backoff``, then twice that, and so on. Records come back in the order given.
+
+    Up to ``concurrency`` notifications are in flight at once and apprise ends each attempt after
+    ``timeout`` seconds, so the call lasts as long as its slowest target's attempts and waits, not their sum."""
+
+    def one(notification: Notification) -> SendRecord:
         try:
             url, secrets = target_url(notification, org, env)
         except SendError as exc:
-            records.append(SendRecord(notification, False, 0, now, str(exc)))
-            continue
+            return SendRecord(notification, False, 0, now, str(exc))
         attempts, ok, error = 0, False, ""
         while attempts <= retries:
             if attempts:
@@ -135,5 +168,10 @@ def send(
                 ok, error = False, f"{type(exc).__name__}: {exc}"
             if ok:
                 break
-        records.append(SendRecord(notification, ok, attempts, now, None if ok else scrub(error, secrets)[:300]))
-    return records
+        return SendRecord(notification, ok, attempts, now, None if ok else scrub(error, secrets)[:300])
+
+    pending = list(notifications)
+    if len(pending) <= 1:
+        return [one(n) for n in pending]
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(pending)), thread_name_prefix="watchbill-notify") as pool:
+        return list(pool.map(one, pending))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
@@ -156,9 +157,15 @@ def acknowledge(org: Organisation, incident_id: str, now: datetime, by: str | No
     """Record the acknowledgement once; returns the record and whether this call changed it."""
     if incident_id not in org.incidents:
         raise AckError(f"unknown incident {incident_id}")
+    return acknowledge_file(org, org.incident_path(incident_id), incident_id, now, by)
+
+
+def acknowledge_file(
+    org: Organisation, path: Path, incident_id: str, now: datetime, by: str | None
+) -> tuple[Incident, bool]:
+    """Acknowledge the record at ``path``: the checkout's, or a scratch copy of its incident branch."""
     if by is not None and by not in org.people:
         raise AckError(f"unknown person '{by}' (known: {', '.join(sorted(org.people))})")
-    path = org.incident_path(incident_id)
 
     def change(data: CommentedMap) -> bool:
         incident = check_text(path.read_text(encoding="utf-8"), path.name, Incident)
@@ -178,5 +185,4 @@ def acknowledge(org: Organisation, incident_id: str, now: datetime, by: str | No
         append_item(data, "timeline", TimelineEvent(at=now, kind="acknowledged", message=f"Acknowledged{who}.", by=by))
         return True
 
-    incident, changed = edit_record(path, Incident, change)
-    return incident, changed
+    return edit_record(path, Incident, change)

@@ -107,13 +107,13 @@ def pull_request_text(incident: Incident, extra: str = "") -> tuple[str, str]:
     latest = incident.updates[-1].message if incident.updates else ""
     services = ", ".join(f"`{s.service}` ({s.impact.replace('_', ' ')})" for s in incident.services)
     lines = [
-        f"Incident record `{incident.id}`: **{incident.status}**, {incident.severity}, {incident.visibility}.",
+        f"Incident record `{incident.id}`: {incident.severity}, {incident.visibility}; its status is in the title.",
         "",
         f"- Services: {services}",
         f"- Detected by: {incident.detected_by}",
     ]
     if latest:
-        lines += ["", "Latest public update:", "", "> " + latest.replace("\n", "\n> ")]
+        lines += ["", "Public update when this was opened:", "", "> " + latest.replace("\n", "\n> ")]
     if extra:
         lines += ["", extra]
     lines += ["", "Kept up to date by `watchbill`; merging publishes the record."]

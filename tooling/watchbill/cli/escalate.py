@@ -10,9 +10,9 @@ import typer
 
 from .. import pager
 from ..escalation import Firing, plan
-from ..fields import format_duration
+from ..fields import format_duration, format_instant
 from ..forge.git import GitError, Repository
-from ..lifecycle.paging import run_pending
+from ..lifecycle.paging import acknowledge_on_branch, run_pending
 from .common import AtOption, RootOption, err, fail, find_root, instant, organisation, out
 
 
@@ -138,10 +138,8 @@ def register(app: typer.Typer) -> None:
                     )
                 else:
                     failed += 1
-                    out.print(
-                        f"{result.incident}: FAILED {n.describe()} after {record.attempts} attempt(s): {record.error}",
-                        markup=False,
-                    )
+                    tried = f"after {record.attempts} attempt(s)" if record.attempts else "not sent"
+                    out.print(f"{result.incident}: FAILED {n.describe()} {tried}: {record.error}", markup=False)
         quiet = not any(r.planned or r.skipped or r.note for r in runs)
         if quiet:
             out.print(f"nothing due ({len(runs)} open unacknowledged incident(s))", markup=False)
@@ -156,16 +154,28 @@ def register(app: typer.Typer) -> None:
         at: AtOption = None,
         root: RootOption = None,
     ) -> None:
-        """Acknowledge an incident: escalation stops sending for it."""
+        """Acknowledge an incident: escalation stops sending for it.
+
+        A record the probes opened that is still on its pull request's branch is acknowledged on that branch.
+        """
         moment = instant(at)
         org = organisation(root, moment)
+        where = ""
         try:
-            record, changed = pager.acknowledge(org, incident, moment, by)
+            if incident not in org.incidents and org.settings.lifecycle.mode == "pull_request":
+                record, changed, branch = acknowledge_on_branch(
+                    org, Repository(find_root(root)), incident, moment, by
+                )
+                where = f" on {branch}"
+            else:
+                record, changed = pager.acknowledge(org, incident, moment, by)
         except pager.AckError as exc:
             fail(str(exc))
+        except GitError as exc:
+            fail(f"unknown incident {incident}: not in this checkout, and its branch could not be checked ({exc})")
         assert record.acknowledged_at is not None
-        stamp = record.acknowledged_at.isoformat()
+        stamp = format_instant(record.acknowledged_at)
         if changed:
-            out.print(f"{incident} acknowledged at {stamp}", markup=False)
+            out.print(f"{incident} acknowledged at {stamp}{where}", markup=False)
         else:
-            out.print(f"{incident} was already acknowledged at {stamp}", markup=False)
+            out.print(f"{incident} was already acknowledged at {stamp}{where}", markup=False)

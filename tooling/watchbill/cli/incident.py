@@ -35,7 +35,8 @@ PrOption = Annotated[
     typer.Option(
         "--pr",
         help="Commit on the incident's branch, push, and open or update its pull request "
-        "(needs GITHUB_TOKEN or WATCHBILL_GITHUB_TOKEN, and GITHUB_REPOSITORY or a github.com origin).",
+        "(needs WATCHBILL_GITHUB_TOKEN, GH_TOKEN or GITHUB_TOKEN, or a GitHub App's WATCHBILL_GITHUB_APP_ID and "
+        "WATCHBILL_GITHUB_APP_PRIVATE_KEY; and GITHUB_REPOSITORY or a github.com origin).",
     ),
 ]
 ByOption = Annotated[

@@ -146,6 +146,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Who is on call now (or --at an instant), per schedule, until when, and who is next."""
         if ctx.invoked_subcommand is not None:
+            given = [
+                name
+                for name, value in (("--schedule", schedule), ("--service", service), ("--at", at), ("--root", root))
+                if value is not None
+            ]
+            if given:
+                fail(
+                    f"{', '.join(given)} before '{ctx.invoked_subcommand}' would be ignored; put the options after it "
+                    f"(see 'watchbill oncall {ctx.invoked_subcommand} --help')",
+                    code=2,
+                )
             return
         moment = instant(at)
         org = organisation(root, moment)

@@ -276,8 +276,9 @@ def register(app: typer.Typer) -> None:
                 github = from_environment(os.environ, repository=name, now=now)
                 if github is None:
                     err.print(
-                        "note: no GitHub token (WATCHBILL_GITHUB_TOKEN, GH_TOKEN or GITHUB_TOKEN): incident "
-                        "branches are pushed, but no pull request is opened",
+                        "note: no GitHub token (WATCHBILL_GITHUB_TOKEN, GH_TOKEN or GITHUB_TOKEN) and no GitHub "
+                        "App (WATCHBILL_GITHUB_APP_ID, WATCHBILL_GITHUB_APP_PRIVATE_KEY): incident branches are "
+                        "pushed, but no pull request is opened",
                         markup=False,
                     )
             outcome = Lifecycle(org, repo, now, github=github).run(results, dry_run=dry_run)

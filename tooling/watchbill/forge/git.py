@@ -11,6 +11,7 @@ never stops on a textual conflict), then pushed again.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import shutil
 import tempfile
@@ -79,7 +80,11 @@ _RETRYABLE = (
 
 
 def identity_from(repo: git.Repo) -> Identity:
-    """The repository's configured committer, else a bot identity (CI runners usually have none)."""
+    """Who commits: GIT_AUTHOR_NAME/EMAIL as git itself honours them, else the repository's configured user,
+    else a bot identity (CI runners usually have none)."""
+    env_name, env_email = os.environ.get("GIT_AUTHOR_NAME", ""), os.environ.get("GIT_AUTHOR_EMAIL", "")
+    if env_name and env_email:
+        return Identity(env_name, env_email)
     reader = repo.config_reader()
     name = reader.get_value("user", "name", default="")
     email = reader.get_value("user", "email", default="")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -51,6 +51,7 @@ from .plan import (
 
 _BRANCH_ID = re.compile(r"inc-(\d{4})-(\d{4})$", re.IGNORECASE)
 RENUMBER_ATTEMPTS = 3
+LEDGER_DAMAGED = "no incident is opened, updated or resolved until a person repairs it"
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,13 @@ class Lifecycle:
         probes = [p for s in self.org.services.values() for p in s.probes]
         recent = max([96, *[2 * p.failure_threshold for p in probes]])
         snapshot = load_snapshot(tree, recent=recent)
-        ledger = ledger_file.load(tree)
+        try:
+            ledger = ledger_file.load(tree)
+        except ledger_file.LedgerError as exc:
+            # Which incident each failing probe has open is unknown: opening or resolving anything now could
+            # duplicate or close the wrong record. Record the run, say what is damaged, leave the file be.
+            damaged = Problem(ledger_file.FILE, 1, 1, "error", f"{exc}; {LEDGER_DAMAGED}", "probe-data")
+            return _Phase1(recorded, replace(snapshot, problems=(*snapshot.problems, damaged)), Plan(), Ledger())
         found = {episode.incident: self.locate(episode) for episode in ledger.episodes.values()}
         result = plan(
             self.org, snapshot, ledger, found, self.now, allocate=lambda year: ledger.issue(year, self.at_least(year))
@@ -299,6 +306,8 @@ class Lifecycle:
         )
         first = published.value
         outcome = Outcome(first.recorded, first.plan, first.snapshot, data_commit=published.commit)
+        if any(p.path == ledger_file.FILE for p in first.snapshot.problems):
+            outcome.errors.append(f"{ledger_file.FILE} is damaged: the run was recorded, incidents were left alone")
         for action in first.plan.actions:
             try:
                 proposal = self._carry_out(action)
@@ -320,21 +329,17 @@ def pull_body(incident: Incident) -> str:
     rows = [
         ("Incident", f"`{incident.id}`"),
         ("Severity", incident.severity),
-        ("Status", incident.status),
         ("Probe", f"`{incident.probe}`" if incident.probe else "-"),
         ("Started", format_instant(incident.started_at)),
         ("Detected", format_instant(incident.detected_at)),
     ]
-    if incident.mitigated_at is not None:
-        rows.append(("Mitigated", format_instant(incident.mitigated_at)))
-    if incident.resolved_at is not None:
-        rows.append(("Resolved", format_instant(incident.resolved_at)))
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
     return (
         "Opened by `watchbill lifecycle` after a probe crossed its failure threshold.\n\n"
         f"| | |\n|---|---|\n{table}\n\n"
         "Edit the record on this branch as you learn more: later probe runs update this same pull request "
-        "(status, updates, timeline) without undoing your edits. Merge it to publish the record.\n"
+        "(status, updates, timeline) without undoing your edits, and keep the status in its title current. "
+        "Merge it to publish the record.\n"
     )
 
 

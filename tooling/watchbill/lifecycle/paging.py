@@ -16,9 +16,11 @@ from typing import Any
 from ..edit import EditError, edit_record
 from ..forge.git import GitError, Repository
 from ..models import Incident
-from ..pager import IncidentRun, page, record_events
+from ..pager import AckError, IncidentRun, acknowledge_file, page, record_events
 from ..repo import Organisation
+from .episodes import FILE, LedgerError
 from .flow import Lifecycle
+from .plan import branch_name, record_path
 
 
 @dataclass
@@ -41,7 +43,12 @@ def run_pending(
     if org.settings.lifecycle.mode != "pull_request":
         return result
     lifecycle = Lifecycle(org, repo, now)
-    for episode, record in lifecycle.pending():
+    try:
+        waiting = lifecycle.pending()
+    except LedgerError as exc:
+        result.errors.append(f"records on incident branches were not paged: {FILE} on the data branch: {exc}")
+        return result
+    for episode, record in waiting:
         branch = episode.branch
         if branch is None or record.id in org.incidents or record.acknowledged_at is not None:
             continue  # on the base branch already: paged from the checkout like any other record
@@ -61,3 +68,23 @@ def run_pending(
         except (GitError, EditError, OSError) as exc:
             result.errors.append(f"{record.id}: paged, but the record on {branch} could not be updated: {exc}")
     return result
+
+
+def acknowledge_on_branch(
+    org: Organisation, repo: Repository, incident_id: str, now: datetime, by: str | None
+) -> tuple[Incident, bool, str]:
+    """Acknowledge a record that exists only on its incident branch: the responder paged for it runs
+    ``watchbill ack`` in their own clone, which does not have the record yet."""
+    branch = branch_name(org.settings.lifecycle.branch_prefix, incident_id)
+    if repo.fetch(branch) is None:
+        raise AckError(f"unknown incident {incident_id}: not in this checkout, and no branch {branch} on the remote")
+    path = record_path(incident_id)
+
+    def change(tree: Path) -> tuple[Incident, bool]:
+        if not (tree / path).is_file():
+            raise AckError(f"{branch} has no {path}")
+        return acknowledge_file(org, tree / path, incident_id, now, by)
+
+    published = repo.publish(branch, change, f"{incident_id}: acknowledged" + (f" by {by}" if by else ""))
+    incident, changed = published.value
+    return incident, changed, branch

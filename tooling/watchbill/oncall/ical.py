@@ -32,13 +32,13 @@ def calendar(
     schedules: Mapping[str, Schedule],
     now: datetime,
 ) -> bytes:
-    """An RFC 5545 VCALENDAR with one VEVENT per shift."""
+    """An RFC 5545 VCALENDAR with one VEVENT per shift, in time order so a diff of two exports reads well."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", name)
-    for shift in timeline:
+    for shift in sorted(timeline, key=lambda s: (s.start, s.schedule, s.person)):
         person = people.get(shift.person)
         schedule = schedules.get(shift.schedule)
         who = person.name if person else shift.person

@@ -31,6 +31,7 @@ def merge(files: Iterable[ResultsFile], probes: Mapping[str, Probe], now: dateti
 
 
 def verdict(key: str, regions: Mapping[str, Result], probe: Probe | None) -> Result:
+    listed: set[str] = set()
     if probe is not None and probe.confirm is not None:
         listed = set(probe.confirm.regions)
         counted = {name: r for name, r in regions.items() if name in listed}
@@ -48,9 +49,15 @@ def verdict(key: str, regions: Mapping[str, Result], probe: Probe | None) -> Res
         ok = None
     chosen = failed if ok is False else passed if ok else counted
     latencies = [r.latency_ms for r in chosen.values() if r.latency_ms is not None]
-    errors = [f"{name}: {r.error}" if len(counted) > 1 else r.error for name, r in sorted(failed.items()) if r.error]
+    shown = failed if ok is not None else {n: r for n, r in counted.items() if r.ok is not True}
+    errors = [f"{name}: {r.error}" if len(counted) > 1 else r.error for name, r in sorted(shown.items()) if r.error]
     if ok is None:
-        reason = "no region reported" if not counted else f"{len(failed)} of {needed} regions needed saw a failure"
+        if counted:
+            reason = f"{len(failed)} of {needed} regions needed saw a failure"
+        elif regions:
+            reason = f"none of its regions ({', '.join(sorted(listed))}) reported, only {', '.join(sorted(regions))}"
+        else:
+            reason = "no region reported"
         errors = [f"unconfirmed: {reason}", *errors]
     return Result(
         key=key,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -14,6 +15,12 @@ ATOM = "http://www.w3.org/2005/Atom"
 FEED_PATH = "history.atom"
 ENTRIES = 50
 _NAMESPACE = uuid.UUID("8a1d6c1e-3f0e-4e59-9a61-5c3b7f2d0b11")
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text: str) -> str:
+    """XML 1.0 cannot carry control characters or U+FFFE/U+FFFF even escaped; one would spoil the whole feed."""
+    return _NOT_XML.sub("", text)
 
 
 def _iso(view_time: object) -> str:
@@ -42,9 +49,9 @@ def feed(site: SiteView, *, directory_urls: bool = True) -> bytes:
     root.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", {k: _xml(v) for k, v in attrs.items()})
         if text is not None:
-            element.text = text
+            element.text = _xml(text)
         return element
 
     entries = sorted(site.incidents, key=lambda v: v.updated_at, reverse=True)[:ENTRIES]

@@ -151,6 +151,8 @@ def _append(log: DayLog, run: Run) -> None:
             index[entry.key] = len(index)
             lines.append(f"#probe\t{entry.key}\n")
     lines.append(logfile.run_line(log.day, run, index))
+    if not logfile.ends_a_line(log.path):
+        lines.insert(0, "\n")
     with log.path.open("a", encoding="utf-8", newline="\n") as handle:
         handle.write("".join(lines))
 

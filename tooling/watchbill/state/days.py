@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..problems import Problem
 from ..snapshot import DayStat
-from .logfile import DayLog
+from .logfile import NOT_TEXT, DayLog, ends_a_line, text_lines
 
 MAGIC = "#watchbill-days 1"
 DAYS_DIR = "days"
@@ -82,6 +82,8 @@ def append(directory: Path, day: date, tallies: dict[str, Tally]) -> None:
     with path.open("a", encoding="utf-8", newline="\n") as handle:
         if fresh:
             handle.write(MAGIC + "\n")
+        elif not ends_a_line(path):
+            handle.write("\n")
         handle.write(lines_for(day, tallies))
 
 
@@ -97,11 +99,14 @@ def read_days(directory: Path, since: date | None = None) -> DaysRead:
             continue
         relative = path.relative_to(directory).as_posix()
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            raw = path.read_bytes()
+        except OSError as exc:
             found.problems.append(Problem(relative, 1, 1, "warning", f"cannot read: {exc}", "probe-data"))
             continue
-        for number, line in enumerate(text.split("\n"), start=1):
+        for number, line in text_lines(raw):
+            if line is None:
+                found.problems.append(Problem(relative, number, 1, "warning", NOT_TEXT, "probe-data"))
+                continue
             if not line or line.startswith("#"):
                 continue
             try:

@@ -17,6 +17,7 @@ compressed size of the lines themselves.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -30,6 +31,7 @@ from .streak import Streak
 MAGIC = "#watchbill-log 1"
 LOG_DIR = "log"
 SUFFIX = ".tsv"
+NOT_TEXT = "damaged line skipped: not UTF-8 text"
 
 
 @dataclass(frozen=True)
@@ -120,12 +122,14 @@ def scan(directory: Path, day: date) -> DayLog:
     path = log_path(directory, day)
     log = DayLog(day=day, path=path, relative=path.relative_to(directory).as_posix())
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
         log.problems.append(_problem(log.relative, 1, f"cannot read the day log: {exc}"))
         return log
-    for line in text.split("\n"):
-        if line.startswith("#probe\t"):
+    for number, line in text_lines(raw):
+        if line is None:
+            log.problems.append(_problem(log.relative, number, NOT_TEXT))
+        elif line.startswith("#probe\t"):
             log.names.append(line[len("#probe\t") :])
         elif line and not line.startswith("#"):
             fields = line.split("\t", 2)
@@ -139,11 +143,16 @@ def read(directory: Path, day: date) -> DayLog:
     relative = path.relative_to(directory).as_posix()
     log = DayLog(day=day, path=path, relative=relative)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
         log.problems.append(_problem(relative, 1, f"cannot read the day log: {exc}"))
         return log
-    for number, line in _lines(text):
+    for number, line in text_lines(raw):
+        if line is None:
+            log.problems.append(_problem(relative, number, NOT_TEXT))
+            continue
+        if not line:
+            continue
         try:
             _parse_line(log, number, line)
         except (ValueError, IndexError, KeyError) as exc:
@@ -151,10 +160,25 @@ def read(directory: Path, day: date) -> DayLog:
     return log
 
 
-def _lines(text: str) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(text.split("\n"), start=1):
-        if line:
-            yield number, line
+def text_lines(raw: bytes) -> Iterator[tuple[int, str | None]]:
+    """Numbered lines, None for one that is not UTF-8: a few damaged bytes must not hide the rest of the file
+    (which would reset every streak of the day, so no failing probe would reach its threshold)."""
+    for number, chunk in enumerate(raw.split(b"\n"), start=1):
+        try:
+            yield number, chunk.decode("utf-8")
+        except UnicodeDecodeError:
+            yield number, None
+
+
+def ends_a_line(path: Path) -> bool:
+    """Whether text appended to ``path`` starts a line of its own; a file cut short mid-line must not
+    swallow the next run into its damaged last line."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) == b"\n"
+    except OSError:  # missing, or empty
+        return True
 
 
 def _parse_line(log: DayLog, number: int, line: str) -> None:

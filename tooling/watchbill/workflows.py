@@ -1,0 +1,29 @@
+"""What the repository's own probe workflow runs, so validate can tell when a probe asks for more."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+PROBE_WORKFLOW = Path(".github") / "workflows" / "probe.yml"
+
+
+def probe_regions(root: Path) -> list[str] | None:
+    """The regions of the probe workflow's matrix, or None when there is no such workflow or matrix.
+
+    A workflow that does not parse is not this check's business (the workflow linter reports it)."""
+    path = root / PROBE_WORKFLOW
+    try:
+        data: Any = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLError):
+        return None
+    jobs = data.get("jobs") if isinstance(data, dict) else None
+    for job in (jobs or {}).values() if isinstance(jobs, dict) else ():
+        matrix = ((job or {}).get("strategy") or {}).get("matrix") if isinstance(job, dict) else None
+        regions = matrix.get("region") if isinstance(matrix, dict) else None
+        if isinstance(regions, list) and all(isinstance(r, str) for r in regions):
+            return list(regions)
+    return None
