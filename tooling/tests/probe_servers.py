@@ -1,7 +1,8 @@
 """Real servers on 127.0.0.1 for the probe tests: HTTP that misbehaves in every way a target can, TLS with
 good and bad certificates, and a DNS server answering from a small zone.
 
-Each starts in a background thread and is stopped by its context manager; a handler that is stuck on
+:func:`local_services` writes a services file whose probes point at them. Each server starts in a
+background thread and is stopped by its context manager; a handler that is stuck on
 purpose (hanging, endless body) ends when the client goes away or the server shuts down.
 """
 
@@ -28,6 +29,8 @@ class Behaviour:
     """Switchable at run time, so one server can go down and come back within a test."""
 
     status: int = 200
+    fail_first: int = 0
+    """Answer this many requests with 503 before answering with ``status``: a target that recovers."""
     body: bytes = b'{"status": "ok", "checks": {"db": {"state": "up", "latency": 3}}}'
     delay: float = 0.0
     hits: int = 0
@@ -72,7 +75,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if behaviour.delay:
                 time.sleep(behaviour.delay)
-            self._send(behaviour.status, behaviour.body)
+            with behaviour.lock:
+                failing = behaviour.fail_first > 0
+                behaviour.fail_first -= int(failing)
+            self._send(503 if failing else behaviour.status, behaviour.body)
         finally:
             with behaviour.lock:
                 behaviour.active -= 1
@@ -210,6 +216,40 @@ def tcp_listener() -> Iterator[int]:
         listener.bind(("127.0.0.1", 0))
         listener.listen(16)
         yield listener.getsockname()[1]
+
+
+def local_services(url: str, port: int | None = None) -> str:
+    """``policies/services.yaml`` whose probes check servers on 127.0.0.1: ``api/health``, a SEV-1 GET of
+    ``url``/ (an :func:`http_server`), and with ``port`` the internal ``db/port``, a TCP connect (a
+    :func:`tcp_listener`). Each probe gives up after 1 s without a retry, so a run sees a failure at once."""
+    text = f"""\
+services:
+  - id: api
+    name: Public API
+    owner: primary
+    probes:
+      - id: health
+        severity: SEV-1
+        timeout: 1s
+        retries: 0
+        http:
+          url: {url}/
+"""
+    if port is not None:
+        text += f"""\
+  - id: db
+    name: Database
+    owner: primary
+    public: false
+    probes:
+      - id: port
+        timeout: 1s
+        retries: 0
+        tcp:
+          host: 127.0.0.1
+          port: {port}
+"""
+    return text
 
 
 class _ZoneResolver(BaseResolver):  # type: ignore[misc]

@@ -243,23 +243,8 @@ timezone: Europe/Berlin
 description: Deploys may cause **brief** slowness.
 """
 
-PEOPLE = """\
-people:
-  - id: alice
-    name: Alice Example
-    timezone: Europe/Berlin
-    contacts:
-      email: alice@example.com
-  - id: bob
-    name: Bob Example
-    timezone: America/New_York
-    contacts:
-      email: bob@example.com
-"""
-
 CHANGES: dict[str, str | None] = {
     "policies/services.yaml": SERVICES,
-    "schedules/people.yaml": PEOPLE,
     "incidents/2026/INC-2026-0002.yaml": OPEN_INCIDENT,
     "incidents/2026/INC-2026-0003.yaml": INTERNAL_INCIDENT,
     "incidents/2026/INC-2026-0004.yaml": QUIET_INCIDENT,

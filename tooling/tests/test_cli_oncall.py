@@ -6,16 +6,13 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
 from icalendar import Calendar
 from orgfactory import NOW, build_org
+from receivers import Receiver
 from typer.testing import CliRunner
 
 from watchbill.cli import app
@@ -156,39 +153,6 @@ def test_simulate_prints_the_timeline_with_repeats(tmp_path: Path) -> None:
     assert "alice via email (schedule:primary)" in result.output
 
 
-class Pager:
-    """A webhook receiver standing in for every channel."""
-
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-        lock = threading.Lock()
-        paths = self.paths
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with lock:
-                    paths.append(self.path)
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-@pytest.fixture
-def pager() -> Iterator[Pager]:
-    running = Pager()
-    yield running
-    running.server.shutdown()
-    running.server.server_close()
-
-
 OPEN_INCIDENT = """\
 id: INC-2026-0002
 title: API returns errors
@@ -204,6 +168,7 @@ detected_at: 2026-11-23T11:40:00Z
 
 
 def paging_org(tmp_path: Path, port: int) -> Path:
+    """INC-2026-0002 open and unacknowledged; every channel, personal or not, posts to the receiver on ``port``."""
     channels = f"""\
 channels:
   - id: hook
@@ -262,11 +227,11 @@ def incident_at(root: Path) -> Incident:
     return check_text(path.read_text(), path.name, Incident)
 
 
-def test_escalate_run_sends_due_steps_and_records_each_in_the_timeline(tmp_path: Path, pager: Pager) -> None:
-    root = paging_org(tmp_path, pager.port)
+def test_escalate_run_sends_due_steps_and_records_each_in_the_timeline(tmp_path: Path, receiver: Receiver) -> None:
+    root = paging_org(tmp_path, receiver.port)
     result = invoke(root, "escalate", "run", "--at", "2026-11-23T12:00:00Z")
     assert result.exit_code == 0, result.output
-    assert sorted(pager.paths) == ["/person/alice", "/person/bob", "/room"]  # round 2 starts at +30m
+    assert sorted(receiver.paths) == ["/person/alice", "/person/bob", "/room"]  # round 2 starts at +30m
     notified = [(e.step, e.round, e.target, e.via) for e in incident_at(root).timeline if e.kind == "notified"]
     assert sorted(notified) == [
         (0, 0, "schedule:primary", "hook"),
@@ -275,56 +240,56 @@ def test_escalate_run_sends_due_steps_and_records_each_in_the_timeline(tmp_path:
     ]
 
 
-def test_a_second_run_sends_nothing_already_sent(tmp_path: Path, pager: Pager) -> None:
-    root = paging_org(tmp_path, pager.port)
+def test_a_second_run_sends_nothing_already_sent(tmp_path: Path, receiver: Receiver) -> None:
+    root = paging_org(tmp_path, receiver.port)
     invoke(root, "escalate", "run", "--at", "2026-11-23T12:00:00Z")
-    sent = len(pager.paths)
+    sent = len(receiver.paths)
     result = invoke(root, "escalate", "run", "--at", "2026-11-23T12:01:00Z")
     assert result.exit_code == 0 and "nothing due" in result.output
-    assert len(pager.paths) == sent
+    assert len(receiver.paths) == sent
 
 
-def test_two_runs_at_once_send_each_step_exactly_once(tmp_path: Path, pager: Pager) -> None:
-    root = paging_org(tmp_path, pager.port)
+def test_two_runs_at_once_send_each_step_exactly_once(tmp_path: Path, receiver: Receiver) -> None:
+    root = paging_org(tmp_path, receiver.port)
     env = {**os.environ, "WATCHBILL_NOW": AT, "WATCHBILL_ROOT": str(root)}
     command = [sys.executable, "-c", "from watchbill.cli import main; main()", "escalate", "run"]
     runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
     for run in runs:
         _, stderr = run.communicate(timeout=120)
         assert run.returncode == 0, stderr
-    assert sorted(pager.paths) == ["/person/alice", "/person/bob", "/room"]
+    assert sorted(receiver.paths) == ["/person/alice", "/person/bob", "/room"]
     assert len([e for e in incident_at(root).timeline if e.kind == "notified"]) == 3
 
 
-def test_dry_run_sends_and_writes_nothing(tmp_path: Path, pager: Pager) -> None:
-    root = paging_org(tmp_path, pager.port)
+def test_dry_run_sends_and_writes_nothing(tmp_path: Path, receiver: Receiver) -> None:
+    root = paging_org(tmp_path, receiver.port)
     before = (root / "incidents/2026/INC-2026-0002.yaml").read_text()
     result = invoke(root, "escalate", "run", "--dry-run")
     assert result.exit_code == 0 and "would notify alice via hook" in result.output
-    assert pager.paths == [] and (root / "incidents/2026/INC-2026-0002.yaml").read_text() == before
+    assert receiver.paths == [] and (root / "incidents/2026/INC-2026-0002.yaml").read_text() == before
 
 
-def test_nothing_is_sent_after_acknowledgement(tmp_path: Path, pager: Pager) -> None:
-    root = paging_org(tmp_path, pager.port)
+def test_nothing_is_sent_after_acknowledgement(tmp_path: Path, receiver: Receiver) -> None:
+    root = paging_org(tmp_path, receiver.port)
     ack = invoke(root, "ack", "INC-2026-0002", "--by", "alice", "--at", "2026-11-23T11:45:00Z")
     assert ack.exit_code == 0, ack.output
     result = invoke(root, "escalate", "run", "--at", "2026-11-23T12:30:00Z")
-    assert result.exit_code == 0 and pager.paths == []
+    assert result.exit_code == 0 and receiver.paths == []
     record = incident_at(root)
     assert record.acknowledged_at is not None and record.acknowledged_at.isoformat() == "2026-11-23T11:45:00+00:00"
     assert [e.by for e in record.timeline if e.kind == "acknowledged"] == ["alice"]
 
 
-def test_acknowledging_twice_records_it_once(tmp_path: Path, pager: Pager) -> None:
-    root = paging_org(tmp_path, pager.port)
+def test_acknowledging_twice_records_it_once(tmp_path: Path, receiver: Receiver) -> None:
+    root = paging_org(tmp_path, receiver.port)
     invoke(root, "ack", "INC-2026-0002", "--at", "2026-11-23T11:45:00Z")
     again = invoke(root, "ack", "INC-2026-0002", "--at", "2026-11-23T11:50:00Z")
     assert again.exit_code == 0 and "already acknowledged" in again.output
     assert len([e for e in incident_at(root).timeline if e.kind == "acknowledged"]) == 1
 
 
-def test_ack_by_an_unknown_person_is_refused(tmp_path: Path, pager: Pager) -> None:
-    result = invoke(paging_org(tmp_path, pager.port), "ack", "INC-2026-0002", "--by", "mallory")
+def test_ack_by_an_unknown_person_is_refused(tmp_path: Path, receiver: Receiver) -> None:
+    result = invoke(paging_org(tmp_path, receiver.port), "ack", "INC-2026-0002", "--by", "mallory")
     assert result.exit_code == 1 and "unknown person 'mallory'" in result.output
 
 
@@ -336,8 +301,8 @@ def test_ack_of_a_resolved_incident_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "resolved" in result.output
 
 
-def test_run_output_is_json_free_of_addresses(tmp_path: Path, pager: Pager) -> None:
-    root = paging_org(tmp_path, pager.port)
+def test_run_output_is_json_free_of_addresses(tmp_path: Path, receiver: Receiver) -> None:
+    root = paging_org(tmp_path, receiver.port)
     result = invoke(root, "escalate", "run")
     assert "127.0.0.1" not in result.output
     assert json.dumps(result.output)

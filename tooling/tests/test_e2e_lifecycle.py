@@ -3,7 +3,6 @@ in a bare repository, and pull requests on a local GitHub stand-in, all through 
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from github_server import TOKEN, FakeGitHub
-from orgfactory import NOW, build_org
-from probe_servers import HttpServer, http_server, tcp_listener
+from org_repo import clone, git, make_repo, remote_branches, remote_record
+from orgfactory import NOW
+from probe_servers import HttpServer, http_server, local_services, tcp_listener
 
 from watchbill.forge.git import Identity, Repository
 from watchbill.forge.github import GitHub
 from watchbill.lifecycle import Lifecycle, Outcome
-from watchbill.loader import parse
 from watchbill.models import Incident
 from watchbill.probes import RunOptions, run, select
 from watchbill.snapshot import Snapshot
@@ -31,46 +30,6 @@ BRANCH = "watchbill/inc-2026-0002"
 RECORD = "incidents/2026/INC-2026-0002.yaml"
 
 
-def services(url: str, port: int) -> str:
-    return f"""\
-services:
-  - id: api
-    name: Public API
-    owner: primary
-    probes:
-      - id: health
-        severity: SEV-1
-        timeout: 1s
-        retries: 0
-        http:
-          url: {url}/
-  - id: db
-    name: Database
-    owner: primary
-    public: false
-    probes:
-      - id: port
-        timeout: 1s
-        retries: 0
-        tcp:
-          host: 127.0.0.1
-          port: {port}
-"""
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "Alice",
-        "GIT_AUTHOR_EMAIL": "alice@example.com",
-        "GIT_COMMITTER_NAME": "Alice",
-        "GIT_COMMITTER_EMAIL": "alice@example.com",
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(cwd),
-    }
-    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
-
-
 @dataclass
 class World:
     tmp: Path
@@ -79,11 +38,9 @@ class World:
     github: FakeGitHub
     runners: int = 0
 
-    def clone(self) -> Path:
+    def clone(self, branch: str | None = None) -> Path:
         self.runners += 1
-        where = self.tmp / f"runner{self.runners}"
-        subprocess.run(["git", "clone", "-q", str(self.remote), str(where)], check=True, capture_output=True)
-        return where
+        return clone(self.remote, self.tmp / f"runner{self.runners}", branch=branch)
 
     def step(self, now: datetime, root: Path | None = None) -> Outcome:
         """One probe run plus lifecycle, as the probe workflow's jobs do it."""
@@ -97,25 +54,20 @@ class World:
     def show(self, ref: str, path: str) -> str:
         return git(self.remote, "show", f"{ref}:{path}")
 
-    def record(self, ref: str = BRANCH) -> Incident:
-        return Incident.model_validate(parse(self.show(ref, RECORD), RECORD).data)
+    def record(self, branch: str = BRANCH) -> Incident:
+        return remote_record(self.remote, branch, RECORD)
 
     def branches(self) -> list[str]:
-        return sorted(git(self.remote, "for-each-ref", "--format=%(refname:short)", "refs/heads").split())
+        return remote_branches(self.remote)
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
-    with http_server() as server, tcp_listener() as port, FakeGitHub(bare=remote) as github:
-        seed = tmp_path / "seed"
-        subprocess.run(["git", "clone", "-q", str(remote), str(seed)], check=True, capture_output=True)
-        build_org(seed, {"policies/services.yaml": services(server.url, port)})
-        git(seed, "add", "-A")
-        git(seed, "commit", "-q", "-m", "organisation")
-        git(seed, "push", "-q", "origin", "HEAD:main")
-        yield World(tmp_path, remote, server, github)
+    """api/health probes a real HTTP server and db/port a real TCP listener; both are up to begin with."""
+    with http_server() as server, tcp_listener() as port:
+        _, remote = make_repo(tmp_path, {"policies/services.yaml": local_services(server.url, port)})
+        with FakeGitHub(bare=remote) as github:
+            yield World(tmp_path, remote, server, github)
 
 
 def test_an_outage_opens_one_pull_request_that_follows_it_to_resolved(world: World) -> None:
@@ -187,16 +139,11 @@ def test_an_outage_opens_one_pull_request_that_follows_it_to_resolved(world: Wor
 
 
 def load_snapshot_at(world: World, branch: str) -> Snapshot:
-    where = world.tmp / f"snapshot-{branch}"
-    if where.exists():
-        subprocess.run(["rm", "-rf", str(where)], check=True)
-    subprocess.run(["git", "clone", "-q", "-b", branch, str(world.remote), str(where)], check=True, capture_output=True)
-    return load_snapshot(where)
+    return load_snapshot(world.clone(branch))
 
 
 def assert_branch_validates(world: World, branch: str, now: datetime) -> None:
-    where = world.tmp / f"check-{branch.replace('/', '-')}"
-    subprocess.run(["git", "clone", "-q", "-b", branch, str(world.remote), str(where)], check=True, capture_output=True)
+    where = world.clone(branch)
     report = validate(where, now=now, use_cache=False)
     assert report.errors == [], [p.text() for p in report.errors]
 
@@ -315,9 +262,7 @@ def test_an_id_a_person_took_meanwhile_is_renumbered(world: World) -> None:
 
     outcome = world.step(NOW + STEP, root)
     assert [(p.incident, p.action) for p in outcome.proposals] == [("INC-2026-0003", "opened")]
-    ours = Incident.model_validate(
-        parse(world.show("watchbill/inc-2026-0003", "incidents/2026/INC-2026-0003.yaml"), "x").data
-    )
+    ours = remote_record(world.remote, "watchbill/inc-2026-0003", "incidents/2026/INC-2026-0003.yaml")
     assert ours.probe == "api/health"
     assert world.record("main").title == "Billing emails delayed"  # the person's record is untouched
     assert '"incident": "INC-2026-0003"' in world.show("watchbill-data", "episodes.json")

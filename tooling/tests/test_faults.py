@@ -2,7 +2,7 @@
 
 Whatever goes wrong, the rest carries on. Real processes are killed with SIGKILL; real git with a bare
 remote whose pre-receive hook holds pushes until they overlap; real HTTP and SMTP listeners on 127.0.0.1
-that refuse or never answer. Time is pinned with ``--at``, ``WATCHBILL_NOW`` and explicit ``now``.
+that refuse or never answer (``receivers``). Time is pinned with ``--at``, ``WATCHBILL_NOW`` and explicit ``now``.
 """
 
 from __future__ import annotations
@@ -13,22 +13,20 @@ import random
 import select
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from github_server import FakeGitHub
-from org_repo import git, make_repo, remote_file
+from org_repo import clone, git, make_repo, remote_branches, remote_record
 from orgfactory import NOW, build_org
+from probe_servers import free_port
+from receivers import Receiver, Silent, channels
 from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
@@ -36,7 +34,6 @@ from watchbill import notify, pager
 from watchbill.cli import app
 from watchbill.edit import check_text
 from watchbill.escalation import Notification
-from watchbill.loader import parse
 from watchbill.models import Incident
 from watchbill.probes.result import Result, ResultsFile, write_results
 from watchbill.state import load_snapshot
@@ -103,96 +100,7 @@ services:
 """
 
 
-def channels(port: int) -> str:
-    return f"""\
-channels:
-  - id: email
-    name: Email
-    kind: email
-    url: mailto://127.0.0.1:9?to={{address}}
-    personal: true
-  - id: hook
-    name: Pager webhook
-    kind: webhook
-    url: json://127.0.0.1:{port}/page
-"""
-
-
 # --- real parts -------------------------------------------------------------------------------------------
-
-
-class Hook:
-    """A webhook receiver that notes when each page arrived."""
-
-    def __init__(self) -> None:
-        self.arrivals: list[tuple[float, str]] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                hook.arrivals.append((time.monotonic(), self.path))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
-
-
-class Silent:
-    """Accepts every connection and never says a word: an HTTP provider that never answers, an SMTP server
-    that never greets. Notes when each connection was accepted."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.05)
-        self.port = self.listener.getsockname()[1]
-        self.accepted: list[float] = []
-        self.connections: list[socket.socket] = []
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                connection, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            self.accepted.append(time.monotonic())
-            self.connections.append(connection)  # held open, unread and unanswered, until close()
-
-    def close(self) -> None:
-        self.stopping.set()
-        self.thread.join(5)
-        for connection in self.connections:
-            connection.close()
-        self.listener.close()
-
-
-def refused_port() -> int:
-    """A port on 127.0.0.1 where nothing listens: connecting is refused at once."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def hook() -> Iterator[Hook]:
-    running = Hook()
-    yield running
-    running.close()
 
 
 def env(tmp: Path, **extra: str) -> dict[str, str]:
@@ -222,14 +130,6 @@ def watchbill(cwd: Path, *args: str, environment: dict[str, str]) -> subprocess.
 def finish(process: subprocess.Popen[str], timeout: float = 120) -> tuple[int, str, str]:
     out, err = process.communicate(timeout=timeout)
     return process.returncode, out, err
-
-
-def clone(remote: Path, where: Path, *, branch: str | None = None) -> Path:
-    extra = ["--branch", branch] if branch else []
-    git(where.parent, "clone", "--quiet", *extra, str(remote), str(where))
-    git(where, "config", "user.name", "Test Person")
-    git(where, "config", "user.email", "test@example.com")
-    return where
 
 
 def results_file(path: Path, at: datetime, verdicts: dict[str, bool]) -> Path:
@@ -265,10 +165,6 @@ def hold_pushes(remote: Path, ref: str, crowd: int) -> Path:
     script.write_text(HOOK_SCRIPT.format(python=sys.executable, arrivals=str(arrivals), ref=ref, crowd=crowd))
     script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return arrivals
-
-
-def remote_record(remote: Path, ref: str) -> Incident:
-    return Incident.model_validate(parse(remote_file(remote, ref, RECORD), RECORD).data)
 
 
 # --- (a) a run killed mid-write ---------------------------------------------------------------------------
@@ -359,14 +255,14 @@ def test_lifecycle_runs_racing_on_the_data_branch_all_land(tmp_path: Path) -> No
     assert len(list(arrivals.iterdir())) >= 2 * racers - 1  # the losers were rejected and pushed again
 
 
-def _paging_world(tmp_path: Path, hook: Hook) -> tuple[Path, Path]:
+def _paging_world(tmp_path: Path, receiver: Receiver) -> tuple[Path, Path]:
     """A probe opened INC-2026-0002 on its own branch (pull request not merged); nobody was paged yet."""
     services = SERVICES.replace("        severity: SEV-1\n", "        severity: SEV-1\n        failure_threshold: 1\n")
     work, remote = make_repo(
         tmp_path,
         {
             "policies/services.yaml": services,
-            "policies/channels.yaml": channels(hook.port),
+            "policies/channels.yaml": channels(receiver.port, "hook"),
             "policies/escalation/standard.yaml": POLICY,
         },
     )
@@ -375,12 +271,12 @@ def _paging_world(tmp_path: Path, hook: Hook) -> tuple[Path, Path]:
         watchbill(work, "lifecycle", str(results), "--at", NOW.isoformat(), environment=env(tmp_path))
     )
     assert code == 0, err
-    assert remote_record(remote, BRANCH).status == "investigating"
+    assert remote_record(remote, BRANCH, RECORD).status == "investigating"
     return work, remote
 
 
-def test_paging_records_on_an_incident_branch_survive_a_concurrent_push(tmp_path: Path, hook: Hook) -> None:
-    _, remote = _paging_world(tmp_path, hook)
+def test_paging_records_on_an_incident_branch_survive_a_concurrent_push(tmp_path: Path, receiver: Receiver) -> None:
+    _, remote = _paging_world(tmp_path, receiver)
     arrivals = hold_pushes(remote, f"refs/heads/{BRANCH}", crowd=2)
     at = (NOW + timedelta(minutes=1)).isoformat()
     with FakeGitHub(bare=remote) as github:
@@ -399,15 +295,15 @@ def test_paging_records_on_an_incident_branch_survive_a_concurrent_push(tmp_path
         outcomes = [finish(pager_run), finish(person)]
     assert [code for code, _, _ in outcomes] == [0, 0], outcomes
     assert len(list(arrivals.iterdir())) >= 3  # one push was rejected and replayed on the other's commit
-    record = remote_record(remote, BRANCH)
+    record = remote_record(remote, BRANCH, RECORD)
     assert "We found the cause." in [u.message for u in record.updates]  # the person's edit is there
     assert [(e.kind, e.via) for e in record.timeline if e.kind == "notified"] == [("notified", "hook")]  # and the page
-    assert len(hook.arrivals) == 1
+    assert len(receiver.requests) == 1
     again = finish(
         watchbill(clone(remote, tmp_path / "again"), "escalate", "run", "--at", at, environment=env(tmp_path))
     )
     assert again[0] == 0, again
-    assert len(hook.arrivals) == 1  # the record of the page was kept, so nobody is paged twice
+    assert len(receiver.requests) == 1  # the record of the page was kept, so nobody is paged twice
 
 
 def _workflow_script(name: str, needle: str) -> str:
@@ -419,10 +315,14 @@ def _workflow_script(name: str, needle: str) -> str:
     raise AssertionError(f"no step of {name} runs {needle!r}")
 
 
-def test_the_escalate_workflow_keeps_its_records_when_main_moved_meanwhile(tmp_path: Path, hook: Hook) -> None:
+def test_the_escalate_workflow_keeps_its_records_when_main_moved_meanwhile(tmp_path: Path, receiver: Receiver) -> None:
     _, remote = make_repo(
         tmp_path,
-        {RECORD: OPEN, "policies/channels.yaml": channels(hook.port), "policies/escalation/standard.yaml": POLICY},
+        {
+            RECORD: OPEN,
+            "policies/channels.yaml": channels(receiver.port, "hook"),
+            "policies/escalation/standard.yaml": POLICY,
+        },
     )
     runner = clone(remote, tmp_path / "runner")  # the workflow's checkout, about to go stale
     person = clone(remote, tmp_path / "person")
@@ -441,22 +341,22 @@ def test_the_escalate_workflow_keeps_its_records_when_main_moved_meanwhile(tmp_p
         timeout=180,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    on_main = remote_record(remote, "main")
+    on_main = remote_record(remote, "main", RECORD)
     assert "We found the cause." in [u.message for u in on_main.updates]
     assert [e.via for e in on_main.timeline if e.kind == "notified"] == ["hook"]
-    assert len(hook.arrivals) == 1
+    assert len(receiver.requests) == 1
     later = (NOW + timedelta(minutes=2)).isoformat()
     again = finish(
         watchbill(clone(remote, tmp_path / "again"), "escalate", "run", "--at", later, environment=env(tmp_path))
     )
     assert again[0] == 0, again
-    assert len(hook.arrivals) == 1
+    assert len(receiver.requests) == 1
 
 
 # --- (c) a provider that is down delays nothing else ------------------------------------------------------
 
 
-def _step_org(tmp_path: Path, hook: Hook, hung_http: Silent, hung_smtp: Silent) -> Path:
+def _step_org(tmp_path: Path, receiver: Receiver, hung_http: Silent, hung_smtp: Silent) -> Path:
     channels_text = f"""\
 channels:
   - id: email
@@ -475,11 +375,11 @@ channels:
   - id: refused
     name: Webhook on a closed port
     kind: webhook
-    url: json://127.0.0.1:{refused_port()}/hook
+    url: json://127.0.0.1:{free_port()}/hook
   - id: working
     name: Working webhook
     kind: webhook
-    url: json://127.0.0.1:{hook.port}/page
+    url: json://127.0.0.1:{receiver.port}/page
 """
     policy = POLICY.replace("      - channel:hook\n", "".join(f"      - channel:{c}\n" for c in CHANNELS))
     return build_org(
@@ -495,27 +395,25 @@ SECRET_ENV = {"HOOK_USER": "pager", "HOOK_TOKEN": "t0ken-never-logged"}
 
 @pytest.fixture
 def hung() -> Iterator[tuple[Silent, Silent]]:
-    http, smtp = Silent(), Silent()
-    yield http, smtp
-    http.close()
-    smtp.close()
+    with Silent() as http, Silent() as smtp:
+        yield http, smtp
 
 
 def test_a_provider_that_is_down_delays_no_other_channel_of_the_step(
-    tmp_path: Path, hook: Hook, hung: tuple[Silent, Silent]
+    tmp_path: Path, receiver: Receiver, hung: tuple[Silent, Silent]
 ) -> None:
     hung_http, hung_smtp = hung
-    org = load_organisation(_step_org(tmp_path, hook, hung_http, hung_smtp), now=NOW, use_cache=False)
+    org = load_organisation(_step_org(tmp_path, receiver, hung_http, hung_smtp), now=NOW, use_cache=False)
     options = {"timeout": 1.5, "retries": 1, "backoff": 0.2}
     started = time.monotonic()
     outcome = pager.run_incident(org, "INC-2026-0002", NOW, env=SECRET_ENV, send_options=options)
     elapsed = time.monotonic() - started
     assert [(r.notification.channel, r.ok) for r in outcome.sent] == [(c, c == "working") for c in CHANNELS]
     assert len(hung_http.accepted) == len(hung_smtp.accepted) == 2  # tried, given up, tried once more
-    [(paged_at, path)] = hook.arrivals
-    assert path == "/page"
+    [page] = receiver.requests
+    assert page.path == "/page"
     # The working channel comes last, yet it was paged before either hung provider was even retried.
-    assert paged_at < min(hung_http.accepted[1], hung_smtp.accepted[1])
+    assert page.at < min(hung_http.accepted[1], hung_smtp.accepted[1])
     slowest = (options["retries"] + 1) * options["timeout"] + options["backoff"]
     assert elapsed < slowest + 5.0  # the slowest target's attempts and waits, not their sum over targets
     record = check_text((org.root / RECORD).read_text(encoding="utf-8"), RECORD, Incident)
@@ -524,11 +422,11 @@ def test_a_provider_that_is_down_delays_no_other_channel_of_the_step(
 
 
 def test_an_attempt_on_a_server_that_never_greets_is_given_up_after_its_timeout(
-    tmp_path: Path, hook: Hook, hung: tuple[Silent, Silent]
+    tmp_path: Path, receiver: Receiver, hung: tuple[Silent, Silent]
 ) -> None:
     """apprise's mail plugin would wait 15 s for the greeting; the attempt ends at its own timeout."""
     hung_http, hung_smtp = hung
-    org = load_organisation(_step_org(tmp_path, hook, hung_http, hung_smtp), now=NOW, use_cache=False)
+    org = load_organisation(_step_org(tmp_path, receiver, hung_http, hung_smtp), now=NOW, use_cache=False)
     note = Notification("INC-2026-0002", 0, 0, "channel:hung-smtp", "hung-smtp", None, NOW)
     started = time.monotonic()
     [record] = notify.send(
@@ -594,7 +492,7 @@ def test_garbage_bytes_in_a_day_log_are_reported_and_the_failing_streak_still_co
     assert code == 0, err
     assert f"{DAY_LOG}:6:1: warning: damaged line skipped: not UTF-8 text [probe-data]" in err
     assert "INC-2026-0002 opened" in out  # the second failure still counted
-    assert remote_record(probes.remote, BRANCH).status == "investigating"
+    assert remote_record(probes.remote, BRANCH, RECORD).status == "investigating"
 
 
 def test_a_day_log_cut_short_mid_line_loses_that_line_and_no_later_run(tmp_path: Path) -> None:
@@ -647,14 +545,13 @@ def test_a_damaged_episode_ledger_is_reported_and_the_run_is_still_recorded(tmp_
     branch_before = git(probes.remote, "rev-parse", BRANCH)
     code, out, err = probes.run(NOW + 2 * STEP, api_ok=False)
     assert code == 1  # a person must repair it: the job goes red ...
-    assert "episodes.json:1:1: error: episodes.json:" in err
+    assert "episodes.json:1:1: error: the episode ledger is damaged: not valid JSON" in err
     assert "recorded run" in out  # ... but the probe data is kept
     snapshot = load_snapshot(probes.checkout())
     assert snapshot.probes["api/health"].last_checked == NOW + 2 * STEP
     assert git(probes.remote, "show", f"{DATA}:episodes.json").encode() == ledger[: len(ledger) // 2]  # left be
     assert git(probes.remote, "rev-parse", BRANCH) == branch_before  # no incident was touched blindly,
-    heads = git(probes.remote, "for-each-ref", "--format=%(refname:short)", "refs/heads").split()
-    assert sorted(heads) == sorted(["main", DATA, BRANCH])  # nor a second one opened for the same outage
+    assert remote_branches(probes.remote) == sorted(["main", DATA, BRANCH])  # nor a second one opened for the outage
 
 
 def test_the_status_page_builds_from_damaged_probe_data(tmp_path: Path) -> None:

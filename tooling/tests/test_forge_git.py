@@ -8,35 +8,20 @@ from pathlib import Path
 
 import pytest
 from git import Repo
+from org_repo import git, publish
 
 from watchbill.forge.git import GitError, Identity, PushRejected, Repository, identity_from
 
 BOT = Identity("watchbill-test", "bot@example.com")
 
 
-def git(cwd: Path, *args: str) -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(cwd),
-    }
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
-
-
 @pytest.fixture
 def remote(tmp_path: Path) -> Path:
-    bare = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    """A bare repository whose ``main`` holds one commit with a README; no other branch yet."""
     seed = tmp_path / "seed"
-    subprocess.run(["git", "clone", "-q", str(bare), str(seed)], check=True, capture_output=True)
+    seed.mkdir()
     (seed / "README.md").write_text("hello\n")
-    git(seed, "add", "README.md")
-    git(seed, "commit", "-q", "-m", "start")
-    git(seed, "push", "-q", "origin", "HEAD:main")
-    return bare
+    return publish(seed, tmp_path / "remote.git", "start")
 
 
 def clone(remote: Path, where: Path) -> Repository:

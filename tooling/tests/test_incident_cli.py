@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from github_server import FakeGitHub
-from org_repo import git, make_repo, remote_file, remote_log
+from org_repo import git, make_repo, remote_branches, remote_file, remote_log
 from orgfactory import NOW, build_org
 from typer.testing import CliRunner
 
@@ -406,8 +406,8 @@ def test_pr_without_a_token_fails_before_anything_is_pushed(repo: tuple[Path, Pa
     env = {"GITHUB_TOKEN": "", "GH_TOKEN": "", "WATCHBILL_GITHUB_TOKEN": "", "GITHUB_REPOSITORY": "example/ops"}
     code, output = run(work, "update", "INC-2026-0002", "-m", "x", "--pr", "--at", AT, env=env)
     assert code == 1
-    assert "set GITHUB_TOKEN" in output
-    assert git(remote, "for-each-ref", "--format=%(refname:short)", "refs/heads") == "main"
+    assert "set WATCHBILL_GITHUB_TOKEN, GH_TOKEN or GITHUB_TOKEN" in output
+    assert remote_branches(remote) == ["main"]
 
 
 def test_a_token_github_refuses_is_reported_without_a_traceback(repo: tuple[Path, Path], github: FakeGitHub) -> None:

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from org_repo import commit_all, git
+from org_repo import publish
 from typer.testing import CliRunner
 
 from watchbill.cli import app
@@ -115,11 +115,7 @@ def test_init_refuses_options_that_would_break_the_files(tmp_path: Path, change:
 
 
 def test_every_incident_verb_works_on_a_fresh_organisation(new_org: Path, tmp_path: Path) -> None:
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(remote))
-    commit_all(new_org, "Start incident records")
-    git(new_org, "remote", "add", "origin", str(remote))
-    git(new_org, "push", "--quiet", "origin", "main")
+    publish(new_org, tmp_path / "remote.git", "Start incident records")
     root = ["--root", str(new_org)]
     steps = [
         ["declare", "-t", "Website down", "-s", "SEV-1", "--service", "website", "--commander", "dana"],

@@ -13,7 +13,7 @@ import pytest
 from github_server import FakeGitHub
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from org_repo import git, make_repo, remote_file
+from org_repo import make_repo, remote_branches, remote_file, remote_record
 from orgfactory import NOW, build_org
 from typer.testing import CliRunner
 
@@ -81,10 +81,6 @@ def intake(work: Path, github: FakeGitHub, event: Path) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def branches(remote: Path) -> list[str]:
-    return git(remote, "for-each-ref", "--format=%(refname:short)", "refs/heads").splitlines()
-
-
 # ---------------------------------------------------------------- the happy path
 
 
@@ -121,7 +117,7 @@ def test_the_reporters_words_never_reach_the_public_parts_of_the_record(
     _, event = submit(github, tmp_path, form(description="<script>alert(1)</script> Acme Corp is furious"))
     code, output = intake(work, github, event)
     assert code == 0, output
-    incident = Incident.model_validate(parse(remote_file(remote, BRANCH, RECORD), RECORD).data)
+    incident = remote_record(remote, BRANCH, RECORD)
     public = " ".join([incident.title, incident.summary or "", *(u.message for u in incident.updates)])
     assert "Acme" not in public and "script" not in public
     assert "Acme Corp is furious" in incident.timeline[-1].message
@@ -134,7 +130,7 @@ def test_a_report_noticed_inside_the_company_is_detected_internally(
     _, event = submit(github, tmp_path, form(service="  public   api ", source="I noticed it myself"))
     code, output = intake(work, github, event)
     assert code == 0, output
-    incident = Incident.model_validate(parse(remote_file(remote, BRANCH, RECORD), RECORD).data)
+    incident = remote_record(remote, BRANCH, RECORD)
     assert incident.detected_by == "internal"
 
 
@@ -152,7 +148,7 @@ def test_the_second_event_for_the_same_issue_changes_nothing(
     assert "already handled" in output
     assert len(github.pulls) == 1
     assert len(github.comments(number)) == 1
-    assert branches(remote) == ["main", BRANCH]
+    assert remote_branches(remote) == ["main", BRANCH]
 
 
 def test_an_unreadable_start_time_is_noted_and_the_report_time_used(
@@ -162,7 +158,7 @@ def test_an_unreadable_start_time_is_noted_and_the_report_time_used(
     number, event = submit(github, tmp_path, form(started="around lunch"))
     code, output = intake(work, github, event)
     assert code == 0, output
-    incident = Incident.model_validate(parse(remote_file(remote, BRANCH, RECORD), RECORD).data)
+    incident = remote_record(remote, BRANCH, RECORD)
     assert incident.started_at == datetime(2026, 11, 23, 12, 5, tzinfo=UTC)
     assert "could not read the start time 'around lunch'" in github.comments(number)[0]
 
@@ -171,7 +167,7 @@ def test_a_start_time_with_an_offset_is_used(repo: tuple[Path, Path], github: Fa
     work, remote = repo
     _, event = submit(github, tmp_path, form(started="2026-11-23T12:40:00+01:00"))
     intake(work, github, event)
-    incident = Incident.model_validate(parse(remote_file(remote, BRANCH, RECORD), RECORD).data)
+    incident = remote_record(remote, BRANCH, RECORD)
     assert incident.started_at == datetime(2026, 11, 23, 11, 40, tzinfo=UTC)
 
 
@@ -184,7 +180,7 @@ def test_an_issue_without_the_form_label_is_left_alone(
     assert code == 0
     assert "no 'incident-report' label" in output
     assert github.requests == []
-    assert branches(remote) == ["main"]
+    assert remote_branches(remote) == ["main"]
 
 
 def test_intake_without_a_token_fails_before_reading_or_pushing_anything(
@@ -195,9 +191,9 @@ def test_intake_without_a_token_fails_before_reading_or_pushing_anything(
     env = {**github.env(), "GITHUB_TOKEN": "", "GH_TOKEN": "", "WATCHBILL_GITHUB_TOKEN": ""}
     result = CliRunner().invoke(app, ["intake", "--issue-json", str(event), "--root", str(work), "--at", AT], env=env)
     assert result.exit_code == 1
-    assert "set GITHUB_TOKEN" in result.output
+    assert "set WATCHBILL_GITHUB_TOKEN, GH_TOKEN or GITHUB_TOKEN" in result.output
     assert github.requests == []
-    assert branches(remote) == ["main"]
+    assert remote_branches(remote) == ["main"]
 
 
 # ---------------------------------------------------------------- hostile and broken reports
@@ -208,7 +204,7 @@ def _rejected(work: Path, remote: Path, github: FakeGitHub, tmp_path: Path, body
     code, output = intake(work, github, event)
     assert code == 0, output  # a bad report is answered, not crashed on
     assert "rejected" in output
-    assert branches(remote) == ["main"], "nothing may be pushed for a rejected report"
+    assert remote_branches(remote) == ["main"], "nothing may be pushed for a rejected report"
     assert github.pulls == []
     comments = github.comments(number)
     assert len(comments) == 1 and report_form.COMMENT_MARKER in comments[0]

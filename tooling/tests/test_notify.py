@@ -1,21 +1,20 @@
-"""Sending through apprise to real local servers: an HTTP webhook receiver and an aiosmtpd SMTP server."""
+"""Sending through apprise to real local servers: an HTTP webhook receiver (the ``receiver`` fixture, from
+conftest.py) and an aiosmtpd SMTP server."""
 
 from __future__ import annotations
 
 import base64
 import email
-import json
 import logging
-import socket
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from probe_servers import free_port
+from receivers import Receiver
 
 from watchbill.escalation import Notification
 from watchbill.models import Channel, Person
@@ -24,36 +23,6 @@ from watchbill.repo import Organisation
 
 NOW = datetime(2026, 12, 25, 3, 0, tzinfo=UTC)
 SECRET = "s3cr3t-token-value"
-
-
-class Receiver:
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", 0))
-                body = self.rfile.read(length)
-                receiver.requests.append(
-                    {"path": self.path, "auth": self.headers.get("Authorization", ""), "json": json.loads(body)}
-                )
-                status = 500 if self.path.startswith("/fail") else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class Mailbox:
@@ -66,18 +35,9 @@ class Mailbox:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    running = Receiver()
-    yield running
-    running.close()
-
-
-@pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
     box = Mailbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     yield box, port
@@ -116,14 +76,14 @@ def test_a_webhook_receives_the_title_and_body(receiver: Receiver) -> None:
     org = org_with([hook(receiver.port, "hook")])
     records = send([note("hook", None)], org, message, env=ENV, now=NOW, sleep=lambda s: None)
     assert records[0].ok and records[0].attempts == 1
-    assert receiver.requests[0]["json"]["title"] == "[SEV-1] INC-2026-0042: API down"
-    assert "the API is down" in receiver.requests[0]["json"]["message"]
+    assert receiver.requests[0].json["title"] == "[SEV-1] INC-2026-0042: API down"
+    assert "the API is down" in receiver.requests[0].json["message"]
 
 
 def test_env_references_are_resolved_at_send_time(receiver: Receiver) -> None:
     org = org_with([hook(receiver.port, "hook")])
     send([note("hook", None)], org, message, env=ENV, now=NOW, sleep=lambda s: None)
-    assert base64.b64decode(receiver.requests[0]["auth"].split()[1]).decode() == f"pager:{SECRET}"
+    assert base64.b64decode(receiver.requests[0].auth.split()[1]).decode() == f"pager:{SECRET}"
 
 
 def test_a_missing_env_variable_is_reported_by_name_and_nothing_is_sent(receiver: Receiver) -> None:
@@ -143,10 +103,7 @@ def test_a_failing_target_is_retried_with_backoff_then_reported(receiver: Receiv
 
 
 def test_a_failing_target_never_blocks_the_next(receiver: Receiver) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    org = org_with([hook(closed_port, "down", "down"), hook(receiver.port, "fail", "bad"), hook(receiver.port, "hook")])
+    org = org_with([hook(free_port(), "down", "down"), hook(receiver.port, "fail", "bad"), hook(receiver.port, "hook")])
     records = send(
         [note("down", None), note("bad", None), note("hook", None)],
         org,
@@ -158,7 +115,7 @@ def test_a_failing_target_never_blocks_the_next(receiver: Receiver) -> None:
         timeout=5,
     )
     assert [r.ok for r in records] == [False, False, True]
-    assert [r["path"] for r in receiver.requests].count("/hook") == 1  # sent side by side, in any order
+    assert receiver.paths.count("/hook") == 1  # sent side by side, in any order
 
 
 def test_no_secret_reaches_records_or_logs(receiver: Receiver, caplog: pytest.LogCaptureFixture) -> None:

@@ -3,22 +3,21 @@ page is recorded on the incident's branch (real git with a bare remote, a real w
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from orgfactory import NOW, build_org
-from probe_servers import HttpServer, http_server
-from test_notify import Receiver
+from org_repo import clone, git, make_repo, remote_record
+from orgfactory import NOW
+from probe_servers import HttpServer, http_server, local_services
+from receivers import Receiver, channels
 from typer.testing import CliRunner
 
 from watchbill.cli import app
 from watchbill.forge.git import Identity, Repository
 from watchbill.lifecycle import Lifecycle
-from watchbill.loader import parse
 from watchbill.models import Incident
 from watchbill.probes import RunOptions, run, select
 from watchbill.validate import load_organisation
@@ -40,37 +39,6 @@ steps:
 """
 
 
-def channels(port: int) -> str:
-    return f"""\
-channels:
-  - id: email
-    name: Email
-    kind: email
-    url: mailto://127.0.0.1:9?to={{address}}
-    personal: true
-  - id: pager
-    name: Pager webhook
-    kind: webhook
-    url: json://127.0.0.1:{port}/page
-"""
-
-
-def services(url: str) -> str:
-    return f"""\
-services:
-  - id: api
-    name: Public API
-    owner: primary
-    probes:
-      - id: health
-        severity: SEV-1
-        timeout: 1s
-        retries: 0
-        http:
-          url: {url}/
-"""
-
-
 @dataclass
 class World:
     tmp: Path
@@ -81,11 +49,7 @@ class World:
 
     def clone(self) -> Path:
         self.clones += 1
-        where = self.tmp / f"clone{self.clones}"
-        subprocess.run(["git", "clone", "-q", str(self.remote), str(where)], check=True, capture_output=True)
-        subprocess.run(["git", "-C", str(where), "config", "user.name", "bot"], check=True)
-        subprocess.run(["git", "-C", str(where), "config", "user.email", "bot@example.com"], check=True)
-        return where
+        return clone(self.remote, self.tmp / f"clone{self.clones}")
 
     def probe_run(self, now: datetime) -> None:
         root = self.clone()
@@ -100,36 +64,25 @@ class World:
         )
         return result.exit_code, result.output
 
-    def record(self, ref: str) -> Incident:
-        text = subprocess.run(
-            ["git", "-C", str(self.remote), "show", f"{ref}:{RECORD}"], capture_output=True, text=True, check=True
-        ).stdout
-        return Incident.model_validate(parse(text, RECORD).data)
+    def record(self, branch: str) -> Incident:
+        return remote_record(self.remote, branch, RECORD)
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    receiver = Receiver()
+def world(tmp_path: Path, receiver: Receiver) -> Iterator[World]:
+    """api/health fails from the start; every step of the policy pages the receiver's ``/page``."""
     with http_server() as server:
-        remote = tmp_path / "remote.git"
-        subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
-        seed = tmp_path / "seed"
-        subprocess.run(["git", "clone", "-q", str(remote), str(seed)], check=True, capture_output=True)
-        build_org(
-            seed,
+        _, remote = make_repo(
+            tmp_path,
             {
-                "policies/services.yaml": services(server.url),
-                "policies/channels.yaml": channels(receiver.port),
+                "policies/services.yaml": local_services(server.url),
+                "policies/channels.yaml": channels(receiver.port, "pager"),
                 "policies/escalation/standard.yaml": POLICY,
                 "incidents/maintenance/MNT-2026-0001.yaml": None,
             },
         )
-        for args in (["add", "-A"], ["-c", "user.name=a", "-c", "user.email=a@x", "commit", "-qm", "org"]):
-            subprocess.run(["git", "-C", str(seed), *args], check=True, capture_output=True)
-        subprocess.run(["git", "-C", str(seed), "push", "-q", "origin", "HEAD:main"], check=True, capture_output=True)
         server.behaviour.status = 503
         yield World(tmp_path, remote, server, receiver)
-    receiver.close()
 
 
 def _opened(world: World) -> datetime:
@@ -145,8 +98,8 @@ def test_an_unmerged_monitor_incident_pages_once_and_records_it_on_its_branch(wo
 
     code, output = world.escalate(opened + timedelta(minutes=1))
     assert code == 0, output
-    assert [r["path"] for r in world.receiver.requests] == ["/page"]
-    assert "INC-2026-0002" in world.receiver.requests[0]["json"]["title"]
+    assert world.receiver.paths == ["/page"]
+    assert "INC-2026-0002" in world.receiver.requests[0].json["title"]
     notified = [e for e in world.record(BRANCH).timeline if e.kind == "notified"]
     assert [(e.step, e.round, e.via) for e in notified] == [(0, 0, "pager")]
 
@@ -184,13 +137,13 @@ def test_a_dry_run_sends_and_records_nothing(world: World) -> None:
 def test_an_incident_acknowledged_on_its_branch_is_not_paged(world: World) -> None:
     opened = _opened(world)
     human = world.clone()
-    subprocess.run(["git", "-C", str(human), "checkout", "-q", BRANCH], check=True, capture_output=True)
+    git(human, "checkout", "-q", BRANCH)
     result = CliRunner().invoke(
         app, ["ack", "INC-2026-0002", "--root", str(human), "--at", (opened + timedelta(seconds=30)).isoformat()]
     )
     assert result.exit_code == 0, result.output
-    subprocess.run(["git", "-C", str(human), "commit", "-qam", "ack"], check=True, capture_output=True)
-    subprocess.run(["git", "-C", str(human), "push", "-q", "origin", BRANCH], check=True, capture_output=True)
+    git(human, "commit", "-qam", "ack")
+    git(human, "push", "-q", "origin", BRANCH)
 
     code, output = world.escalate(opened + timedelta(minutes=1))
     assert code == 0, output
@@ -225,12 +178,27 @@ def test_ack_of_an_id_nobody_opened_names_the_missing_branch(world: World) -> No
 def test_a_damaged_ledger_is_reported_and_escalation_still_ends_cleanly(world: World) -> None:
     opened = _opened(world)
     data = world.clone()
-    subprocess.run(["git", "-C", str(data), "checkout", "-q", "watchbill-data"], check=True, capture_output=True)
+    git(data, "checkout", "-q", "watchbill-data")
     (data / "episodes.json").write_text('{"episodes": {"api/health": {"incident": "INC-2026-0002"')
-    subprocess.run(["git", "-C", str(data), "commit", "-qam", "damage"], check=True, capture_output=True)
-    subprocess.run(["git", "-C", str(data), "push", "-q", "origin", "watchbill-data"], check=True, capture_output=True)
+    git(data, "commit", "-qam", "damage")
+    git(data, "push", "-q", "origin", "watchbill-data")
 
     code, output = world.escalate(opened + timedelta(minutes=1))
     assert code == 1
     assert "records on incident branches were not paged: episodes.json" in output
     assert "Traceback" not in output
+
+
+def test_ack_of_a_merged_record_asks_to_pull_instead_of_writing_to_the_old_branch(world: World) -> None:
+    opened = _opened(world)
+    stale = world.clone()
+    merger = world.clone()
+    git(merger, "merge", "-q", f"origin/{BRANCH}")
+    git(merger, "push", "-q", "origin", "HEAD:main")
+    before = world.record(BRANCH)
+
+    args = ["ack", "INC-2026-0002", "--root", str(stale), "--at", (opened + timedelta(minutes=1)).isoformat()]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert "INC-2026-0002 is on main already" in result.output and "pull, then ack again" in result.output
+    assert world.record(BRANCH) == before

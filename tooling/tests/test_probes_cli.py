@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from orgfactory import NOW, build_org
+from org_repo import git, make_repo
+from orgfactory import NOW
 from probe_servers import HttpServer, http_server, tcp_listener
 from typer.testing import CliRunner
 
@@ -54,20 +54,9 @@ def server() -> Iterator[HttpServer]:
 
 @pytest.fixture
 def root(tmp_path: Path, server: HttpServer) -> Iterator[Path]:
+    """A checkout of the organisation, pushed to a bare origin, whose probes check local servers."""
     with tcp_listener() as port:
-        remote = tmp_path / "remote.git"
-        subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
-        work = tmp_path / "work"
-        subprocess.run(["git", "clone", "-q", str(remote), str(work)], check=True, capture_output=True)
-        build_org(work, {"policies/services.yaml": services(server.url, port)})
-        env = {
-            "GIT_AUTHOR_NAME": "t",
-            "GIT_AUTHOR_EMAIL": "t@e",
-            "GIT_COMMITTER_NAME": "t",
-            "GIT_COMMITTER_EMAIL": "t@e",
-        }
-        for args in (["add", "-A"], ["commit", "-q", "-m", "org"], ["push", "-q", "origin", "HEAD:main"]):
-            subprocess.run(["git", *args], cwd=work, check=True, env={**env, "PATH": "/usr/bin:/bin"})
+        work, _ = make_repo(tmp_path, {"policies/services.yaml": services(server.url, port)})
         yield work
 
 
@@ -146,8 +135,7 @@ def test_a_dry_run_pushes_nothing(root: Path, tmp_path: Path, server: HttpServer
     invoke("probe", "--all", "--out", str(tmp_path / "r.json"), "-C", str(root), *AT)
     code, out, _ = invoke("lifecycle", str(tmp_path / "r.json"), "--dry-run", "-C", str(root), *AT)
     assert code == 0 and "(dry run)" in out
-    heads = subprocess.run(["git", "ls-remote", "--heads", "origin"], cwd=root, capture_output=True, text=True)
-    assert "watchbill-data" not in heads.stdout
+    assert "watchbill-data" not in git(root, "ls-remote", "--heads", "origin")
 
 
 def test_a_damaged_results_file_is_refused_with_its_name(root: Path, tmp_path: Path) -> None:

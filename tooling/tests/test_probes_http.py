@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -141,18 +140,13 @@ def test_missing_environment_variable_fails_without_a_value_in_the_message(
 
 
 def test_retry_turns_a_passing_failure_into_success(server: HttpServer) -> None:
-    server.behaviour.status = 503
+    server.behaviour.fail_first = 1
     probe = Probe(id="p", http=HttpCheck(url=server.url), timeout=timedelta(seconds=2), retries=2)
-    options = RunOptions(budget=timedelta(seconds=10), backoff=timedelta(milliseconds=300))
-
-    def recover_soon() -> None:
-        time.sleep(0.1)
-        server.behaviour.status = 200
-
-    threading.Thread(target=recover_soon).start()
+    options = RunOptions(budget=timedelta(seconds=10), backoff=timedelta(milliseconds=50))
     result = run([Target("svc/p", probe)], options, NOW).results[0]
     assert result.ok is True
     assert result.attempts == 2
+    assert server.behaviour.hits == 2
 
 
 def test_retries_are_counted_when_every_attempt_fails(server: HttpServer) -> None:

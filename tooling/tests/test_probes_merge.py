@@ -97,3 +97,9 @@ def test_an_unknown_verdict_keeps_the_reason_the_check_could_not_run() -> None:
     result = verdict(CONFIRMED, *files)
     assert result.ok is None
     assert result.error is not None and "eu: header refers to ${TOKEN}, which is not set" in result.error
+
+
+def test_a_probe_without_confirmation_that_no_region_could_check_says_so() -> None:
+    result = verdict(PLAIN, file("eu", None), file("us", None))
+    assert result.ok is None
+    assert result.error is not None and result.error.startswith("unconfirmed: no region could check it")

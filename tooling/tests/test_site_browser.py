@@ -1,8 +1,10 @@
-"""The built status site in a real headless Chromium (Debian's), served from 127.0.0.1."""
+"""The built status site in a real headless Chromium (Debian's; the ``browser`` fixture, from conftest.py),
+served from 127.0.0.1."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +16,6 @@ from watchbill.validate import load_organisation
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PAGES = [
     "",
@@ -59,27 +53,20 @@ def internal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from _served(tmp_path_factory, "internal")
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+@contextmanager
+def tab(browser: Any, **options: Any) -> Iterator[Any]:
+    """A page in a fresh browser context (its own viewport, clock and storage), closed afterwards."""
+    context = browser.new_context(**options)
     try:
         yield context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    with tab(browser, viewport={"width": 1280, "height": 900}) as opened:
+        yield opened
 
 
 def test_the_status_page_shows_the_active_incident_and_the_degraded_service(page: Any, base_url: str) -> None:
@@ -140,38 +127,26 @@ def test_a_tapped_day_bar_shows_its_tooltip(page: Any, base_url: str) -> None:
 
 @pytest.mark.parametrize("width", [390, 1280])
 def test_screenshots_of_the_home_page(browser: Any, base_url: str, width: int) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 900}, device_scale_factor=1)
-    try:
-        page = context.new_page()
+    with tab(browser, viewport={"width": width, "height": 900}, device_scale_factor=1) as page:
         page.goto(base_url, wait_until="networkidle")
         ARTIFACTS.mkdir(exist_ok=True)
         target = ARTIFACTS / f"status-{width}.png"
         page.screenshot(path=str(target), full_page=True)
         assert target.stat().st_size > 10_000
         assert page.evaluate("document.documentElement.scrollWidth") <= width
-    finally:
-        context.close()
 
 
 def test_a_page_opened_long_after_its_build_says_it_is_old(browser: Any, base_url: str) -> None:
-    context = browser.new_context()
-    try:
-        page = context.new_page()
+    with tab(browser) as page:
         page.clock.set_fixed_time(NOW.timestamp() + 3 * 86400)
         page.goto(base_url)
         notice = page.locator("[data-wb-age]")
         assert notice.is_visible()
         assert "generated 3 days ago" in notice.inner_text()
-    finally:
-        context.close()
 
 
 def test_a_fresh_page_shows_no_age_warning(browser: Any, base_url: str) -> None:
-    context = browser.new_context()
-    try:
-        page = context.new_page()
+    with tab(browser) as page:
         page.clock.set_fixed_time(NOW.timestamp() + 600)
         page.goto(base_url)
         assert not page.locator("[data-wb-age]").is_visible()
-    finally:
-        context.close()

@@ -13,7 +13,6 @@ import json
 import re
 import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -628,10 +627,8 @@ def test_badges_carry_service_names_as_plain_strings(built: dict[str, Path]) -> 
         assert _json(built, f"badges/{service['id']}.json")["label"] == service["name"]
 
 
-# --- in Chromium --------------------------------------------------------------------------------------------
+# --- in Chromium (the ``browser`` fixture, from conftest.py) ------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 SCAN = """() => {
   const found = [];
   const risky = /^(javascript|data|vbscript):/i;
@@ -652,20 +649,6 @@ SCAN = """() => {
   }
   return found;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 class _Watch:

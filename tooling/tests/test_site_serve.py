@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,19 +10,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from probe_servers import free_port
 from site_org import site_org
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.mark.slow
 def test_site_serve_answers_with_the_status_page(tmp_path: Path) -> None:
     root = site_org(tmp_path)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "WATCHBILL_NOW": "2026-11-23T12:00:00Z", "WATCHBILL_CACHE_DIR": str(tmp_path / "cache")}
     command = [sys.executable, "-c", "from watchbill.cli import main; main()", "site", "serve", "-C", str(root)]
     process = subprocess.Popen(

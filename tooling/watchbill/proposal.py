@@ -51,8 +51,8 @@ def connect(root: Path, environ: Mapping[str, str], *, now: datetime) -> tuple[R
     github = from_environment(environ, repository=name, now=now)
     if github is None:
         raise ProposalError(
-            "set GITHUB_TOKEN (a token that may push and open pull requests; or WATCHBILL_GITHUB_TOKEN, "
-            "or a GitHub App's WATCHBILL_GITHUB_APP_ID and WATCHBILL_GITHUB_APP_PRIVATE_KEY) to use --pr"
+            "set WATCHBILL_GITHUB_TOKEN, GH_TOKEN or GITHUB_TOKEN (a token that may push and open pull requests), "
+            "or a GitHub App's WATCHBILL_GITHUB_APP_ID and WATCHBILL_GITHUB_APP_PRIVATE_KEY, to use --pr"
         )
     return repo, github
 
@@ -116,5 +116,6 @@ def pull_request_text(incident: Incident, extra: str = "") -> tuple[str, str]:
         lines += ["", "Public update when this was opened:", "", "> " + latest.replace("\n", "\n> ")]
     if extra:
         lines += ["", extra]
-    lines += ["", "Kept up to date by `watchbill`; merging publishes the record."]
+    lines += ["", "`watchbill` keeps the status in the title current; this text is yours to edit. Merging publishes "
+              "the record."]
     return title, "\n".join(lines)

@@ -29,6 +29,7 @@ RootOption = Annotated[
         show_default=False,
     ),
 ]
+RemoteOption = Annotated[str, typer.Option("--remote", help="Git remote that holds the data and incident branches.")]
 AtOption = Annotated[
     str | None,
     typer.Option("--at", help="Instant to act at, ISO-8601 with offset (default: now).", show_default=False),

@@ -13,7 +13,7 @@ from ..escalation import Firing, plan
 from ..fields import format_duration, format_instant
 from ..forge.git import GitError, Repository
 from ..lifecycle.paging import acknowledge_on_branch, run_pending
-from .common import AtOption, RootOption, err, fail, find_root, instant, organisation, out
+from .common import AtOption, RemoteOption, RootOption, err, fail, find_root, instant, organisation, out
 
 
 def offset(firing: Firing) -> str:
@@ -78,9 +78,7 @@ def register(app: typer.Typer) -> None:
                 help="Also page for records the probes opened that still wait on their pull request.",
             ),
         ] = True,
-        remote: Annotated[str, typer.Option("--remote", help="Git remote that holds the incident branches.")] = (
-            "origin"
-        ),
+        remote: RemoteOption = "origin",
         at: AtOption = None,
         root: RootOption = None,
     ) -> None:
@@ -140,7 +138,7 @@ def register(app: typer.Typer) -> None:
                     failed += 1
                     tried = f"after {record.attempts} attempt(s)" if record.attempts else "not sent"
                     out.print(f"{result.incident}: FAILED {n.describe()} {tried}: {record.error}", markup=False)
-        quiet = not any(r.planned or r.skipped or r.note for r in runs)
+        quiet = not errors and not any(r.planned or r.skipped or r.note for r in runs)
         if quiet:
             out.print(f"nothing due ({len(runs)} open unacknowledged incident(s))", markup=False)
         raise typer.Exit(1 if failed else 0)
@@ -151,6 +149,7 @@ def register(app: typer.Typer) -> None:
     def ack_command(
         incident: Annotated[str, typer.Argument(help="Incident id, e.g. INC-2026-0007.")],
         by: Annotated[str | None, typer.Option("--by", help="Who acknowledges (a person id).")] = None,
+        remote: RemoteOption = "origin",
         at: AtOption = None,
         root: RootOption = None,
     ) -> None:
@@ -164,7 +163,7 @@ def register(app: typer.Typer) -> None:
         try:
             if incident not in org.incidents and org.settings.lifecycle.mode == "pull_request":
                 record, changed, branch = acknowledge_on_branch(
-                    org, Repository(find_root(root)), incident, moment, by
+                    org, Repository(find_root(root), remote=remote), incident, moment, by
                 )
                 where = f" on {branch}"
             else:

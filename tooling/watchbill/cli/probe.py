@@ -41,7 +41,7 @@ from ..probes import run as run_probes
 from ..repo import Organisation
 from ..snapshot import Snapshot
 from ..state import compact, load_snapshot
-from .common import AtOption, RootOption, err, fail, find_root, instant, organisation, out
+from .common import AtOption, RemoteOption, RootOption, err, fail, find_root, instant, organisation, out
 
 StateOption = Annotated[
     Path | None,
@@ -51,7 +51,6 @@ StateOption = Annotated[
         show_default=False,
     ),
 ]
-RemoteOption = Annotated[str, typer.Option("--remote", help="Git remote that holds the data and incident branches.")]
 
 
 def _duration(text: str, option: str) -> timedelta:

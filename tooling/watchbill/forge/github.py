@@ -261,7 +261,7 @@ def from_environment(
     token = next((environ[name] for name in TOKEN_VARIABLES if environ.get(name)), None)
     app_id = environ.get("WATCHBILL_GITHUB_APP_ID")
     key = environ.get("WATCHBILL_GITHUB_APP_PRIVATE_KEY")
-    if environ.get("WATCHBILL_GITHUB_TOKEN") is None and app_id and key:
+    if not environ.get("WATCHBILL_GITHUB_TOKEN") and app_id and key:
         pem = Path(key).read_bytes() if not key.lstrip().startswith("-----") else key.encode()
         token = app_installation_token(app_id, pem, repository, api_url=api_url, now=now, client=client)
     if not token:

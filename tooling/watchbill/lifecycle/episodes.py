@@ -67,7 +67,7 @@ class Ledger:
 
 
 class LedgerError(ValueError):
-    pass
+    """The ledger cannot be read; the message is the reason, the caller names the file and its place."""
 
 
 def load(directory: Path) -> Ledger:
@@ -77,19 +77,22 @@ def load(directory: Path) -> Ledger:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise LedgerError(f"{FILE}: {exc}") from None
+        raise LedgerError(str(exc)) from None
     return parse(text)
 
 
 def parse(text: str) -> Ledger:
     try:
         data = json.loads(text)
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise LedgerError(f"{FILE} is not a watchbill episodes file")
+    except ValueError as exc:
+        raise LedgerError(f"not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise LedgerError("not a watchbill episodes file")
+    try:
         episodes = {key: Episode.from_json(value) for key, value in data.get("episodes", {}).items()}
         issued = {str(year): int(number) for year, number in data.get("issued", {}).items()}
-    except (ValueError, KeyError, TypeError) as exc:
-        raise LedgerError(f"{FILE}: {exc}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise LedgerError(f"an entry is damaged ({type(exc).__name__}: {exc})") from None
     return Ledger(episodes, issued)
 
 

@@ -181,7 +181,9 @@ class Lifecycle:
         except ledger_file.LedgerError as exc:
             # Which incident each failing probe has open is unknown: opening or resolving anything now could
             # duplicate or close the wrong record. Record the run, say what is damaged, leave the file be.
-            damaged = Problem(ledger_file.FILE, 1, 1, "error", f"{exc}; {LEDGER_DAMAGED}", "probe-data")
+            damaged = Problem(
+                ledger_file.FILE, 1, 1, "error", f"the episode ledger is damaged: {exc}; {LEDGER_DAMAGED}", "probe-data"
+            )
             return _Phase1(recorded, replace(snapshot, problems=(*snapshot.problems, damaged)), Plan(), Ledger())
         found = {episode.incident: self.locate(episode) for episode in ledger.episodes.values()}
         result = plan(

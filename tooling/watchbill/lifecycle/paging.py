@@ -46,7 +46,9 @@ def run_pending(
     try:
         waiting = lifecycle.pending()
     except LedgerError as exc:
-        result.errors.append(f"records on incident branches were not paged: {FILE} on the data branch: {exc}")
+        result.errors.append(
+            f"records on incident branches were not paged: {FILE} on the data branch is damaged: {exc}"
+        )
         return result
     for episode, record in waiting:
         branch = episode.branch
@@ -79,6 +81,11 @@ def acknowledge_on_branch(
     if repo.fetch(branch) is None:
         raise AckError(f"unknown incident {incident_id}: not in this checkout, and no branch {branch} on the remote")
     path = record_path(incident_id)
+    base = org.settings.lifecycle.base_branch
+    base_head = repo.fetch(base)
+    if base_head is not None and repo.read(base_head, path) is not None:
+        # Merged: an acknowledgement on the old branch would never reach the record that escalation reads.
+        raise AckError(f"{incident_id} is on {base} already (its pull request was merged); pull, then ack again")
 
     def change(tree: Path) -> tuple[Incident, bool]:
         if not (tree / path).is_file():

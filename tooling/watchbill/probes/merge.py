@@ -52,7 +52,9 @@ def verdict(key: str, regions: Mapping[str, Result], probe: Probe | None) -> Res
     shown = failed if ok is not None else {n: r for n, r in counted.items() if r.ok is not True}
     errors = [f"{name}: {r.error}" if len(counted) > 1 else r.error for name, r in sorted(shown.items()) if r.error]
     if ok is None:
-        if counted:
+        if not listed:
+            reason = "no region could check it"
+        elif counted:
             reason = f"{len(failed)} of {needed} regions needed saw a failure"
         elif regions:
             reason = f"none of its regions ({', '.join(sorted(listed))}) reported, only {', '.join(sorted(regions))}"
