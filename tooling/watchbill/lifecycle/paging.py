@@ -15,10 +15,10 @@ from typing import Any
 
 from ..edit import EditError, edit_record
 from ..forge.git import GitError, Repository
-from ..models import Incident
+from ..models import Incident, TimelineEvent
 from ..pager import AckError, IncidentRun, acknowledge_file, page, record_events
 from ..repo import Organisation
-from .episodes import FILE, LedgerError
+from .episodes import FILE, Episode, LedgerError
 from .flow import Lifecycle
 from .plan import branch_name, record_path
 
@@ -53,16 +53,16 @@ def run_pending(
     for episode, record in waiting:
         branch = episode.branch
         if branch is None or record.id in org.incidents or record.acknowledged_at is not None:
-            continue  # on the base branch already: paged from the checkout like any other record
+            continue  # merged (paged from the checkout like any other record), or acknowledged
         outcome, events = page(org, record, now, env=env, dry_run=dry_run, send_options=send_options)
         result.runs.append(outcome)
         if not events:
             continue
 
-        def change(tree: Path, path: str = episode.path, recorded: list[Any] = events) -> None:
+        def change(tree: Path, path: str = episode.path, recorded: list[TimelineEvent] = events) -> None:
             edit_record(tree / path, Incident, lambda data: record_events(data, recorded))
 
-        def start(head: str | None, episode: Any = episode) -> str | None:
+        def start(head: str | None, episode: Episode = episode) -> str | None:
             return lifecycle.start_for(episode, head)
 
         try:
