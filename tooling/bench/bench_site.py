@@ -106,7 +106,7 @@ def incident_yaml(number: int, rng: random.Random, services: int) -> tuple[str, 
 
 
 def make_org(root: Path, incidents: int, services: int) -> None:
-    from orgfactory import build_org
+    from support.orgfactory import build_org
 
     rng = random.Random(7)
     changes: dict[str, str | None] = {
@@ -122,7 +122,7 @@ def make_org(root: Path, incidents: int, services: int) -> None:
 
 
 def make_snapshot(services: int) -> object:
-    from watchbill.snapshot import DayStat, ProbeState, Sample, Snapshot
+    from watchbill.state.snapshot import DayStat, ProbeState, Sample, Snapshot
 
     rng = random.Random(11)
     probes = {}

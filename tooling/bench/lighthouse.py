@@ -62,7 +62,7 @@ def install() -> Path:
 
 
 def build(directory: Path) -> Path:
-    from site_org import NOW, site_org, site_snapshot
+    from support.site_org import NOW, site_org, site_snapshot
 
     from watchbill.site.engine import build_site
     from watchbill.validate import load_organisation
@@ -115,7 +115,7 @@ def failed_audits(report: Path) -> list[str]:
 
 
 def run(preset: str = "mobile") -> list[tuple[str, str]]:
-    from site_org import serve
+    from support.site_org import serve
 
     with tempfile.TemporaryDirectory(prefix="watchbill-lighthouse-") as temp:
         site = build(Path(temp))
@@ -129,7 +129,7 @@ def main() -> None:
     parser.add_argument("--preset", choices=("mobile", "desktop"), default="mobile")
     parser.add_argument("--report", type=Path, help="Also write Lighthouse's JSON report here.")
     args = parser.parse_args()
-    from site_org import serve
+    from support.site_org import serve
 
     with tempfile.TemporaryDirectory(prefix="watchbill-lighthouse-") as temp:
         site = build(Path(temp))

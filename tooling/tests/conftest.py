@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from receivers import Receiver
+from support.receivers import Receiver
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

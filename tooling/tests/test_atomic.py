@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from orgfactory import NOW, build_org
+from support.orgfactory import NOW, build_org
 
 from watchbill.atomic import write_text_atomic
 from watchbill.validate import validate

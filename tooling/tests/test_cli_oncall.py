@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from icalendar import Calendar
-from orgfactory import NOW, build_org
-from receivers import Receiver
+from support.orgfactory import NOW, build_org
+from support.receivers import Receiver
 from typer.testing import CliRunner
 
 from watchbill.cli import app
@@ -221,7 +221,7 @@ repeat:
 
 
 def incident_at(root: Path) -> Incident:
-    from watchbill.edit import check_text
+    from watchbill.yamledit import check_text
 
     path = root / "incidents/2026/INC-2026-0002.yaml"
     return check_text(path.read_text(), path.name, Incident)
@@ -294,7 +294,7 @@ def test_ack_by_an_unknown_person_is_refused(tmp_path: Path, receiver: Receiver)
 
 
 def test_ack_of_a_resolved_incident_is_refused(tmp_path: Path) -> None:
-    from orgfactory import INCIDENT
+    from support.orgfactory import INCIDENT
 
     unacknowledged = INCIDENT.replace("acknowledged_at: 2026-03-02T10:04:00Z\n", "")
     result = invoke(build_org(tmp_path, {"incidents/2026/INC-2026-0001.yaml": unacknowledged}), "ack", "INC-2026-0001")

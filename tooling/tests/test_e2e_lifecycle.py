@@ -10,18 +10,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from github_server import TOKEN, FakeGitHub
-from org_repo import clone, git, make_repo, remote_branches, remote_record
-from orgfactory import NOW
-from probe_servers import HttpServer, http_server, local_services, tcp_listener
+from support.github_server import TOKEN, FakeGitHub
+from support.org_repo import clone, git, make_repo, remote_branches, remote_record
+from support.orgfactory import NOW
+from support.probe_servers import HttpServer, http_server, local_services, tcp_listener
 
 from watchbill.forge.git import Identity, Repository
 from watchbill.forge.github import GitHub
 from watchbill.lifecycle import Lifecycle, Outcome
 from watchbill.models import Incident
 from watchbill.probes import RunOptions, run, select
-from watchbill.snapshot import Snapshot
 from watchbill.state import load_snapshot
+from watchbill.state.snapshot import Snapshot
 from watchbill.validate import load_organisation, validate
 
 STEP = timedelta(minutes=5)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from watchbill.edit import EditError, add_timeline, add_update, create_record, edit_record, set_value
 from watchbill.loader import parse
 from watchbill.models import Incident, TimelineEvent, Update
+from watchbill.yamledit import EditError, add_timeline, add_update, create_record, edit_record, set_value
 
 RECORD = """\
 # yaml-language-server: $schema=../../tooling/schemas/incident.schema.json

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from watchbill.escalation import due, plan
 from watchbill.models import Channel, EscalationPolicy, Incident, Person, Schedule, TimelineEvent
-from watchbill.repo import Organisation
+from watchbill.organisation import Organisation
+from watchbill.paging.plan import due, plan
 
 DETECTED = datetime(2026, 12, 25, 3, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)

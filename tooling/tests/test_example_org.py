@@ -14,13 +14,13 @@ from pathlib import Path, PurePosixPath
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
-from orgfactory import NOW
+from support.orgfactory import NOW
 
 from watchbill.kinds import KINDS, discover
 from watchbill.loader import load
 from watchbill.models import STATUS_ORDER, Incident
 from watchbill.oncall import coverage_gaps, on_call, shifts
-from watchbill.repo import Organisation
+from watchbill.organisation import Organisation
 from watchbill.validate import validate
 
 REPO = Path(__file__).resolve().parents[2]

@@ -22,22 +22,23 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from github_server import FakeGitHub
-from org_repo import clone, git, make_repo, remote_branches, remote_record
-from orgfactory import NOW, build_org
-from probe_servers import free_port
-from receivers import Receiver, Silent, channels
 from ruamel.yaml import YAML
+from support.github_server import FakeGitHub
+from support.org_repo import clone, git, make_repo, remote_branches, remote_record
+from support.orgfactory import NOW, build_org
+from support.probe_servers import free_port
+from support.receivers import Receiver, Silent, channels
 from typer.testing import CliRunner
 
-from watchbill import notify, pager
 from watchbill.cli import app
-from watchbill.edit import check_text
-from watchbill.escalation import Notification
 from watchbill.models import Incident
+from watchbill.paging import notify
+from watchbill.paging import run as pager
+from watchbill.paging.plan import Notification
 from watchbill.probes.result import Result, ResultsFile, write_results
 from watchbill.state import load_snapshot
 from watchbill.validate import load_organisation, validate
+from watchbill.yamledit import check_text
 
 WATCHBILL = Path(sys.executable).with_name("watchbill")
 REPO = Path(__file__).resolve().parents[2]

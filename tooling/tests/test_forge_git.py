@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from git import Repo
-from org_repo import git, publish
+from support.org_repo import git, publish
 
 from watchbill.forge.git import GitError, Identity, PushRejected, Repository, identity_from
 

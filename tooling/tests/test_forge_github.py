@@ -13,7 +13,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from github_server import TOKEN, FakeGitHub
+from support.github_server import TOKEN, FakeGitHub
 
 from watchbill.forge.github import (
     GitHub,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from orgfactory import MINIMAL_ORG, NOW, build_org
+from support.orgfactory import MINIMAL_ORG, NOW, build_org
 
 from watchbill.validate import validate
 

@@ -13,14 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from github_server import FakeGitHub
-from org_repo import git, make_repo, remote_branches, remote_file, remote_log
-from orgfactory import NOW, build_org
+from support.github_server import FakeGitHub
+from support.org_repo import git, make_repo, remote_branches, remote_file, remote_log
+from support.orgfactory import NOW, build_org
 from typer.testing import CliRunner
 
-from watchbill import proposal
 from watchbill.cli import app
 from watchbill.forge import Repository
+from watchbill.incidents import publish as proposal
 from watchbill.loader import parse
 from watchbill.models import Incident
 from watchbill.validate import load_organisation

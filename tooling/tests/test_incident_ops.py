@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from orgfactory import NOW, build_org
+from support.orgfactory import NOW, build_org
 
-from watchbill import incident_ops as ops
-from watchbill.repo import Organisation
+from watchbill.incidents import ops
+from watchbill.organisation import Organisation
 from watchbill.validate import load_organisation
 
 

@@ -7,11 +7,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from org_repo import publish
+from support.org_repo import publish
 from typer.testing import CliRunner
 
 from watchbill.cli import app
-from watchbill.init import InitError, Skeleton, init, shipped_files
+from watchbill.deploy.init import InitError, Skeleton, init, shipped_files
 from watchbill.validate import validate
 
 AT = "2026-11-23T12:00:00Z"

@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from github_server import FakeGitHub
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from org_repo import make_repo, remote_branches, remote_file, remote_record
-from orgfactory import NOW, build_org
+from support.github_server import FakeGitHub
+from support.org_repo import make_repo, remote_branches, remote_file, remote_record
+from support.orgfactory import NOW, build_org
 from typer.testing import CliRunner
 
-from watchbill import report_form
 from watchbill.cli import app
+from watchbill.incidents import intake as report_form
 from watchbill.loader import parse
 from watchbill.models import Incident
 from watchbill.validate import load_organisation

@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from orgfactory import NOW, SERVICES, build_org
+from support.orgfactory import NOW, SERVICES, build_org
 
-from watchbill.edit import EditError
 from watchbill.lifecycle import (
     DISMISSED,
     Adopt,
@@ -31,9 +30,10 @@ from watchbill.loader import parse
 from watchbill.maintenance import Window, suppressing
 from watchbill.maintenance import occurrences as windows
 from watchbill.models import Incident, Maintenance
-from watchbill.repo import Organisation
-from watchbill.snapshot import ProbeState, Sample, Snapshot
+from watchbill.organisation import Organisation
+from watchbill.state.snapshot import ProbeState, Sample, Snapshot
 from watchbill.validate import load_organisation
+from watchbill.yamledit import EditError
 
 STEP = timedelta(minutes=5)
 

@@ -9,7 +9,7 @@ import pytest
 
 from watchbill import metrics
 from watchbill.models import Incident, Service
-from watchbill.snapshot import DayStat
+from watchbill.state.snapshot import DayStat
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

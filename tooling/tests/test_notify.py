@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from probe_servers import free_port
-from receivers import Receiver
+from support.probe_servers import free_port
+from support.receivers import Receiver
 
-from watchbill.escalation import Notification
 from watchbill.models import Channel, Person
-from watchbill.notify import Message, send
-from watchbill.repo import Organisation
+from watchbill.organisation import Organisation
+from watchbill.paging.notify import Message, send
+from watchbill.paging.plan import Notification
 
 NOW = datetime(2026, 12, 25, 3, 0, tzinfo=UTC)
 SECRET = "s3cr3t-token-value"

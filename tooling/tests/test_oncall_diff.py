@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from org_repo import commit_all, make_repo
-from orgfactory import NOW, SCHEDULE
+from support.org_repo import commit_all, make_repo
+from support.orgfactory import NOW, SCHEDULE
 from typer.testing import CliRunner
 
 from watchbill.cli import app

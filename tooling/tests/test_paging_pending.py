@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from org_repo import clone, git, make_repo, remote_record
-from orgfactory import NOW
-from probe_servers import HttpServer, http_server, local_services
-from receivers import Receiver, channels
+from support.org_repo import clone, git, make_repo, remote_record
+from support.orgfactory import NOW
+from support.probe_servers import HttpServer, http_server, local_services
+from support.receivers import Receiver, channels
 from typer.testing import CliRunner
 
 from watchbill.cli import app

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from org_repo import git, make_repo
-from orgfactory import NOW
-from probe_servers import HttpServer, http_server, tcp_listener
+from support.org_repo import git, make_repo
+from support.orgfactory import NOW
+from support.probe_servers import HttpServer, http_server, tcp_listener
 from typer.testing import CliRunner
 
 from watchbill.cli import app

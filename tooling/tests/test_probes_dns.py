@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from probe_servers import dns_server
 from pydantic import ValidationError
+from support.probe_servers import dns_server
 
 from watchbill.models import DnsCheck, Probe
 from watchbill.probes import Result, RunOptions, Target, run

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from probe_servers import HttpServer, free_port, http_server
+from support.probe_servers import HttpServer, free_port, http_server
 
 from watchbill.models import HttpCheck, Probe
 from watchbill.probes import Result, RunOptions, Target, run

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from probe_servers import HttpServer, http_server
+from support.probe_servers import HttpServer, http_server
 
 from watchbill.models import HttpCheck, Probe, Service, TcpCheck
 from watchbill.models.service import Confirm
@@ -26,7 +26,7 @@ from watchbill.probes import (
     write_results,
 )
 from watchbill.probes.select import in_shard, last_fire
-from watchbill.snapshot import ProbeState
+from watchbill.state.snapshot import ProbeState
 
 NOW = datetime(2026, 11, 23, 12, 7, 30, tzinfo=UTC)
 

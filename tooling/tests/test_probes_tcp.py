@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from datetime import UTC, datetime, timedelta
 
-from probe_servers import free_port, tcp_listener
+from support.probe_servers import free_port, tcp_listener
 
 from watchbill.models import Probe, TcpCheck
 from watchbill.probes import Result, RunOptions, Target, run

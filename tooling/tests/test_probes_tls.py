@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import trustme
-from probe_servers import http_server, tls_server
+from support.probe_servers import http_server, tls_server
 
 from watchbill.models import HttpCheck, Probe, TlsCheck
 from watchbill.probes import Result, RunOptions, Target, run

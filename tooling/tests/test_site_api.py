@@ -8,9 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from site_org import NOW, site_org, site_snapshot
+from support.site_org import NOW, site_org, site_snapshot
 
-from watchbill.repo import Organisation
+from watchbill.organisation import Organisation
 from watchbill.site import api, badges, feeds, views
 from watchbill.validate import load_organisation
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from site_org import NOW, serve, site_org, site_snapshot
+from support.site_org import NOW, serve, site_org, site_snapshot
 
 from watchbill.site.engine import build_site
 from watchbill.validate import load_organisation

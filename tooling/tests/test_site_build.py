@@ -13,7 +13,7 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 import pytest
-from site_org import NOW, REPO, SECRETS, site_org, site_snapshot
+from support.site_org import NOW, REPO, SECRETS, site_org, site_snapshot
 from typer.testing import CliRunner
 
 from watchbill.cli import app

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from orgfactory import MINIMAL_ORG, NOW, build_org
-from site_org import REPO, serve
+from support.orgfactory import MINIMAL_ORG, NOW, build_org
+from support.site_org import REPO, serve
 
 from watchbill.site.audience import AUDIENCES
 from watchbill.site.engine import build_site

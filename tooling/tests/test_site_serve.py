@@ -10,8 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from probe_servers import free_port
-from site_org import site_org
+from support.probe_servers import free_port
+from support.site_org import site_org
 
 
 @pytest.mark.slow

@@ -6,17 +6,17 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from site_org import NOW, site_org, site_snapshot
+from support.site_org import NOW, site_org, site_snapshot
 
 from watchbill import maintenance as windows
 from watchbill.models import Maintenance, Probe, Service
-from watchbill.repo import Organisation
+from watchbill.organisation import Organisation
 from watchbill.site import status as st
 from watchbill.site import views
 from watchbill.site.markdown import render
 from watchbill.site.render import front_text
 from watchbill.site.urls import relative_url
-from watchbill.snapshot import ProbeState, Snapshot
+from watchbill.state.snapshot import ProbeState, Snapshot
 from watchbill.validate import load_organisation
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from orgfactory import MINIMAL_ORG, NOW, build_org, write_file
+from support.orgfactory import MINIMAL_ORG, NOW, build_org, write_file
 
 from watchbill.loader import MAX_FILE_BYTES
 from watchbill.validate import validate

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from watchbill import report_form
-from watchbill.init import shipped_files
+from watchbill.deploy.init import shipped_files
+from watchbill.incidents import intake as report_form
 
 REPO = Path(__file__).resolve().parents[2]
 GITHUB = REPO / ".github"
@@ -301,8 +301,8 @@ def test_probe_workflow_pages_on_what_lifecycle_prints(action: str, capsys: pyte
     """The dispatch step greps the lifecycle's output; a changed wording must not silently stop early paging."""
     from watchbill.cli.probe import _report
     from watchbill.lifecycle import Outcome, Plan, Proposal
-    from watchbill.snapshot import Snapshot
     from watchbill.state import Recorded
+    from watchbill.state.snapshot import Snapshot
 
     step = next(
         s for _, s in _steps(_load(GITHUB / "workflows" / "probe.yml")) if "dispatches" in str(s.get("run", ""))

@@ -4,8 +4,8 @@ The public surface is what this module lists; everything else is internal and ma
 """
 
 from .models import Incident, Maintenance, Schedule, Service, Severity
+from .organisation import InvalidOrganisation, Organisation
 from .problems import Problem
-from .repo import InvalidOrganisation, Organisation
 from .validate import Report, load_organisation, validate
 
 __version__ = "0.1.0"

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 
 from .models import Incident, Service
-from .snapshot import DayStat
+from .state.snapshot import DayStat
 
 IMPACT_WEIGHT: Mapping[str, float] = {"major_outage": 1.0, "partial_outage": 0.3, "degraded_performance": 0.0}
 DAY = timedelta(days=1)

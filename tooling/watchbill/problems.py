@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from .errors import DataError
+
 Level = Literal["error", "warning"]
 
 
@@ -48,7 +50,7 @@ def render(problems: Iterable[Problem], fmt: Literal["text", "json", "github"]) 
     return "\n".join(p.text() for p in ordered)
 
 
-class LocatedError(Exception):
+class LocatedError(DataError):
     """Raised by the loader for a file it cannot turn into data; carries its own location."""
 
     def __init__(self, problem: Problem) -> None:

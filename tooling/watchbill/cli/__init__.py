@@ -8,11 +8,31 @@ from __future__ import annotations
 import os
 import sys
 
+import click
 import typer
+from typer.core import TyperGroup
 
+from ..errors import WatchbillError
 from . import escalate, incident, init, intake, oncall, probe, schema, site, validate
+from .common import report_failure
+
+
+class _Commands(TyperGroup):
+    """The one place a ``WatchbillError`` is caught: its problems and message go to stderr, its code is the exit.
+
+    It sits in the click group rather than in ``main()`` so that ``CliRunner`` in the tests sees exactly what a
+    person at a terminal sees."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except WatchbillError as exc:
+            report_failure(exc)
+            raise typer.Exit(exc.exit_code) from None
+
 
 app = typer.Typer(
+    cls=_Commands,
     name="watchbill",
     help="Incident practice as code: validate, page, probe, and publish from one git repository.",
     no_args_is_help=True,

@@ -12,9 +12,10 @@ import typer
 from rich.console import Console
 
 from .. import clock
+from ..errors import UsageError, WatchbillError
 from ..fields import parse_instant
+from ..organisation import InvalidOrganisation, Organisation
 from ..problems import Problem, render
-from ..repo import InvalidOrganisation, Organisation
 from ..validate import load_organisation
 
 out = Console(highlight=False, soft_wrap=True, emoji=False)
@@ -63,8 +64,13 @@ def instant(text: str | None) -> datetime:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
-    raise typer.Exit(code)
+    """Stop the command with a message; the group's handler prints it, once."""
+    raise (UsageError if code == 2 else WatchbillError)(message)
+
+
+def report_failure(exc: WatchbillError) -> None:
+    print_problems(exc.problems)
+    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
 
 
 def print_problems(problems: list[Problem]) -> None:

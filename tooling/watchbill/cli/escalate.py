@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 
-from .. import pager
-from ..escalation import Firing, plan
 from ..fields import format_duration, format_instant
 from ..forge.git import GitError, Repository
-from ..lifecycle.paging import acknowledge_on_branch, run_pending
+from ..paging import run as pager
+from ..paging.branches import acknowledge_on_branch, run_pending
+from ..paging.plan import Firing, plan
 from .common import AtOption, RemoteOption, RootOption, err, fail, find_root, instant, organisation, out
 
 

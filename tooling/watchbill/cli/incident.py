@@ -18,15 +18,15 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 
-from .. import incident_ops as ops
-from .. import proposal
-from ..edit import EditError, create_record, edit_record
 from ..fields import format_instant
 from ..forge import GitHub, Published, Repository
+from ..incidents import ops
+from ..incidents import publish as proposal
 from ..kinds import KINDS
 from ..models import Incident
-from ..repo import Organisation
+from ..organisation import Organisation
 from ..validate import validate
+from ..yamledit import EditError, create_record, edit_record
 from .common import AtOption, RootOption, err, fail, find_root, instant, out, print_problems
 
 T = TypeVar("T")

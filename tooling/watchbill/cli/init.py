@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..init import InitError, Skeleton, init
+from ..deploy.init import InitError, Skeleton, init
 from .common import AtOption, fail, instant, out
 
 

@@ -16,12 +16,13 @@ from typing import Annotated, Any
 
 import typer
 
-from .. import incident_ops as ops
-from .. import proposal, report_form
-from ..edit import EditError, create_record
 from ..forge import GitHub, Repository
+from ..incidents import intake as report_form
+from ..incidents import ops
+from ..incidents import publish as proposal
 from ..kinds import KINDS
 from ..models import TimelineEvent
+from ..yamledit import EditError, create_record
 from .common import AtOption, RootOption, fail, find_root, instant, out, print_problems
 from .incident import load
 

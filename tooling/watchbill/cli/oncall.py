@@ -12,13 +12,13 @@ from rich.table import Table
 
 from ..atomic import write_text_atomic
 from ..fields import parse_instant, zone
-from ..gitsnapshot import RevisionError, export_revision
 from ..models import Schedule
 from ..oncall import Shift, current_shift, next_shift, shifts
 from ..oncall.diff import Change, changes
 from ..oncall.ical import calendar
 from ..oncall.report import schedule_report
-from ..repo import Organisation
+from ..organisation import Organisation
+from ..revision import RevisionError, export_revision
 from ..validate import validate
 from .common import AtOption, RootOption, fail, instant, organisation, out
 

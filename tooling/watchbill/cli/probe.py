@@ -25,6 +25,7 @@ from ..fields import format_instant, parse_duration
 from ..forge.git import GitError, Repository
 from ..forge.github import GitHubError, from_environment, repository_from
 from ..lifecycle import Lifecycle, Open, Outcome, Recover, Relapse, Resolve, probes_by_key
+from ..organisation import Organisation
 from ..probes import (
     DEFAULT_REGION,
     ResultsFile,
@@ -38,9 +39,8 @@ from ..probes import (
     write_results,
 )
 from ..probes import run as run_probes
-from ..repo import Organisation
-from ..snapshot import Snapshot
 from ..state import compact, load_snapshot
+from ..state.snapshot import Snapshot
 from .common import AtOption, RemoteOption, RootOption, err, fail, find_root, instant, organisation, out
 
 StateOption = Annotated[

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..schema import stale_schemas, write_schemas
+from ..validate.schema import stale_schemas, write_schemas
 from .common import err, find_root, out
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ..snapshot import Snapshot
+from ..state.snapshot import Snapshot
 from .common import AtOption, RootOption, err, fail, find_root, instant, organisation, out
 
 AudienceOption = Annotated[

@@ -24,13 +24,15 @@ from typing import Generic, TypeVar
 
 import git
 
+from ..errors import ForgeError
+
 T = TypeVar("T")
 PUSH_ATTEMPTS = 8
 _REJECTED = git.PushInfo.REJECTED | git.PushInfo.REMOTE_REJECTED
 _FAILED = git.PushInfo.ERROR | git.PushInfo.REMOTE_FAILURE
 
 
-class GitError(Exception):
+class GitError(ForgeError):
     """Git refused or failed; the message says what to check."""
 
 

@@ -31,13 +31,15 @@ from typing import Any
 
 import httpx
 
+from ..errors import ForgeError
+
 API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 TOKEN_VARIABLES = ("WATCHBILL_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN")
 _REMOTE = re.compile(r"(?:github\.com|/)[:/](?P<owner>[A-Za-z0-9_.-]+)/(?P<name>[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 
 
-class GitHubError(Exception):
+class GitHubError(ForgeError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import write_text_atomic
+from ..errors import StateError
 from ..fields import format_instant, parse_instant
 
 FILE = "episodes.json"
@@ -66,7 +67,7 @@ class Ledger:
         self.episodes[probe] = replace(self.episodes[probe], incident=incident, path=path)
 
 
-class LedgerError(ValueError):
+class LedgerError(StateError):
     """The ledger cannot be read; the message is the reason, the caller names the file and its place."""
 
 

@@ -22,14 +22,14 @@ from pydantic import ValidationError
 from ..fields import format_instant
 from ..forge.git import GitError, Repository
 from ..forge.github import GitHub, GitHubError, PullRequest
+from ..incidents.publish import pull_title
 from ..loader import parse
 from ..models import Incident, Probe
+from ..organisation import Organisation
 from ..probes.result import ResultsFile
 from ..problems import LocatedError, Problem
-from ..proposal import pull_title
-from ..repo import Organisation
-from ..snapshot import Snapshot
 from ..state import Recorded, load_snapshot, record_results
+from ..state.snapshot import Snapshot
 from . import episodes as ledger_file
 from . import records
 from .episodes import Episode, Ledger

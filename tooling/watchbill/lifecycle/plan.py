@@ -24,8 +24,8 @@ from ..fields import format_instant
 from ..maintenance import suppressing
 from ..models import AffectedService, Incident, Maintenance, Probe, Service, TimelineEvent, Update
 from ..models.incident import Status
-from ..repo import Organisation
-from ..snapshot import ProbeState, Snapshot
+from ..organisation import Organisation
+from ..state.snapshot import ProbeState, Snapshot
 from .episodes import Episode, Ledger
 
 IMPACT_WORDS = {

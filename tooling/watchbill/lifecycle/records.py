@@ -11,14 +11,15 @@ from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap
 
-from ..edit import EditError, append_item, check_text, create_record, edit_record, set_value
+from ..errors import RequestError
 from ..models import Incident
+from ..yamledit import EditError, append_item, check_text, create_record, edit_record, set_value
 from .plan import Action, Open, Recover, Relapse, Resolve
 
 SCHEMA_FILE = "incident.schema.json"
 
 
-class IdTaken(Exception):
+class IdTaken(RequestError):
     """The incident's file already exists and belongs to a different incident (a person took the id)."""
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..atomic import write_text_atomic
+from ..errors import StateError
 from ..fields import Instant
 
 FORMAT = "watchbill-results/1"
@@ -56,7 +57,7 @@ class ResultsFile(BaseModel):
         return min((r.at for r in self.results), default=self.started_at)
 
 
-class ResultsFileError(Exception):
+class ResultsFileError(StateError):
     """A results file that cannot be used; the message names the file and what is wrong."""
 
 

@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 
 from croniter import croniter
 
+from ..errors import UsageError
 from ..models import Probe, Service
-from ..snapshot import ProbeState
+from ..state.snapshot import ProbeState
 from .result import DEFAULT_REGION
 from .target import Target
 
 
-class ShardError(ValueError):
+class ShardError(UsageError):
     pass
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 from ..models import Incident, Maintenance, Service
-from ..repo import Organisation
+from ..organisation import Organisation
 
 Audience = Literal["public", "internal"]
 AUDIENCES: tuple[Audience, ...] = get_args(Audience)

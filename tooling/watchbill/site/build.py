@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..repo import Organisation
-from ..snapshot import Snapshot
+from ..organisation import Organisation
+from ..state.snapshot import Snapshot
 from . import views
 from .audience import Audience
 from .render import Files, render_site

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..repo import Organisation
-from ..snapshot import Snapshot
+from ..errors import OutputError
+from ..organisation import Organisation
+from ..state.snapshot import Snapshot
 from .audience import Audience
 from .plugin import WatchbillPlugin
 
 
-class SiteBuildError(Exception):
+class SiteBuildError(OutputError):
     """The site could not be built; the message says why in words a person can act on."""
 
 

@@ -25,9 +25,9 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from .. import clock
+from ..organisation import InvalidOrganisation, Organisation
 from ..problems import render as render_problems
-from ..repo import InvalidOrganisation, Organisation
-from ..snapshot import Snapshot
+from ..state.snapshot import Snapshot
 from ..validate import load_organisation
 from .audience import AUDIENCES, Audience, parse_audience
 from .build import SnapshotUnavailable, Timings, build_files, load_snapshot, write_tree

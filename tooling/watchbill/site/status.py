@@ -15,7 +15,7 @@ from typing import Literal
 from croniter import croniter
 
 from ..models import Incident, Probe, Service
-from ..snapshot import ProbeState, Snapshot
+from ..state.snapshot import ProbeState, Snapshot
 
 ComponentStatus = Literal[
     "operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage", "unknown"

@@ -19,8 +19,8 @@ from .. import maintenance as windows
 from .. import metrics, oncall
 from ..fields import format_duration
 from ..models import EscalationPolicy, Handoff, Incident, Maintenance, Schedule, Service, split_target
-from ..repo import Organisation
-from ..snapshot import ProbeState, Snapshot
+from ..organisation import Organisation
+from ..state.snapshot import ProbeState, Snapshot
 from . import status as st
 from .audience import Audience, incident_visible, maintenance_visible, postmortem_visible, service_visible
 from .markdown import render, render_inline

@@ -24,10 +24,10 @@ from pathlib import Path
 from ..atomic import write_text_atomic
 from ..probes.result import Result, ResultsFile
 from ..problems import Problem
-from ..snapshot import DayStat, ProbeState, Sample, Snapshot
 from . import days as day_files
 from . import logfile
 from .logfile import DayLog, Entry, Run
+from .snapshot import DayStat, ProbeState, Sample, Snapshot
 from .streak import Streak
 
 RECENT_SAMPLES = 96

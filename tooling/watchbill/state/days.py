@@ -15,8 +15,8 @@ from datetime import date
 from pathlib import Path
 
 from ..problems import Problem
-from ..snapshot import DayStat
 from .logfile import NOT_TEXT, DayLog, ends_a_line, text_lines
+from .snapshot import DayStat
 
 MAGIC = "#watchbill-days 1"
 DAYS_DIR = "days"

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from ..fields import format_instant, parse_instant
-from ..snapshot import ProbeState
+from .snapshot import ProbeState
 
 
 class Streak:

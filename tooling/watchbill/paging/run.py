@@ -17,10 +17,12 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from . import escalation, notify
-from .edit import append_item, check_text, edit_record, set_value
-from .models import Incident, TimelineEvent
-from .repo import Organisation
+from ..errors import RequestError
+from ..models import Incident, TimelineEvent
+from ..organisation import Organisation
+from ..yamledit import append_item, check_text, edit_record, set_value
+from . import notify
+from . import plan as escalation
 
 
 @dataclass
@@ -149,7 +151,7 @@ def run(
     ]
 
 
-class AckError(Exception):
+class AckError(RequestError):
     """The acknowledgement cannot be recorded; the message says why and what to do."""
 
 

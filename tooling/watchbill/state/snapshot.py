@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from .problems import Problem
+from ..problems import Problem
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,13 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from . import __version__
-from .atomic import write_text_atomic
-from .fields import check_timezone, zone
-from .schema import write_schemas
+from .. import __version__
+from ..atomic import write_text_atomic
+from ..errors import RequestError
+from ..fields import check_timezone, zone
+from ..validate.schema import write_schemas
 
-TEMPLATE_PACKAGE = "watchbill"
+TEMPLATE_PACKAGE = "watchbill.deploy"
 TEMPLATE_DIR = ("templates", "init")
 RENAMES = {"github": ".github", "gitignore": ".gitignore"}
 """Stored without a leading dot so packaging tools never drop them as hidden files."""
@@ -29,7 +30,7 @@ _PLACEHOLDER = re.compile(r"\{\{ ([a-z_]+) \}\}")
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 
 
-class InitError(ValueError):
+class InitError(RequestError):
     """The target or an option is unusable; nothing was written."""
 
 

@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from .loader import Document, Loc, is_yaml11_boolean
-from .problems import Problem
+from ..loader import Document, Loc, is_yaml11_boolean
+from ..problems import Problem
 
 _PATTERN_HINTS = {
     r"^[a-z0-9][a-z0-9_-]{0,62}$": "a lower-case id: letters a-z, digits, '-' and '_', starting with a letter or digit",

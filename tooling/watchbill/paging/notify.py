@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 
-from .escalation import Notification
-from .repo import Organisation
+from ..organisation import Organisation
+from .plan import Notification
 
 _ENV_REF = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 _REDACTED = "***"

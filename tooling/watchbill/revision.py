@@ -7,10 +7,11 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+from .errors import UsageError
 from .kinds import DATA_FOLDERS
 
 
-class RevisionError(Exception):
+class RevisionError(UsageError):
     """The revision does not exist or git could not be run."""
 
 

@@ -25,11 +25,12 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from .atomic import write_text_atomic
+from .errors import DataError
 from .fields import format_instant
 from .loader import parse
 from .models import Incident, TimelineEvent, Update
 from .problems import LocatedError, Problem
-from .schema_errors import problems_from
+from .validate.messages import problems_from
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -37,7 +38,7 @@ M = TypeVar("M", bound=BaseModel)
 SCHEMA_DIR = "tooling/schemas"
 
 
-class EditError(Exception):
+class EditError(DataError):
     """An edit would produce an invalid record; nothing was written."""
 
     def __init__(self, problems: list[Problem]) -> None:

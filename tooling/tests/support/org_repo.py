@@ -13,8 +13,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from orgfactory import build_org
-
+from support.orgfactory import build_org
 from watchbill.loader import parse
 from watchbill.models import Incident
 

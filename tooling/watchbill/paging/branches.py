@@ -13,14 +13,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..edit import EditError, edit_record
 from ..forge.git import GitError, Repository
+from ..lifecycle.episodes import FILE, Episode, LedgerError
+from ..lifecycle.flow import Lifecycle
+from ..lifecycle.plan import branch_name, record_path
 from ..models import Incident, TimelineEvent
-from ..pager import AckError, IncidentRun, acknowledge_file, page, record_events
-from ..repo import Organisation
-from .episodes import FILE, Episode, LedgerError
-from .flow import Lifecycle
-from .plan import branch_name, record_path
+from ..organisation import Organisation
+from ..yamledit import EditError, edit_record
+from .run import AckError, IncidentRun, acknowledge_file, page, record_events
 
 
 @dataclass

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from .fields import format_duration, format_instant
-from .loader import Loc
-from .models import Incident, split_target
-from .oncall import first_gap
-from .problems import Level
-from .repo import Organisation, Source
+from ..fields import format_duration, format_instant
+from ..loader import Loc
+from ..models import Incident, split_target
+from ..oncall import first_gap
+from ..organisation import Organisation, Source
+from ..problems import Level
 from .workflows import PROBE_WORKFLOW, probe_regions
 
 _ENV_REF = re.compile(r"\$\{[A-Z_][A-Z0-9_]*\}")

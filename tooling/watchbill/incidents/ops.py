@@ -16,9 +16,9 @@ from typing import Any, get_args
 from pydantic import BaseModel
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from .edit import append_item, set_value
-from .fields import format_instant, zone
-from .models import (
+from ..errors import RequestError
+from ..fields import format_instant, zone
+from ..models import (
     ActionItem,
     AffectedService,
     Incident,
@@ -27,8 +27,9 @@ from .models import (
     TimelineEvent,
     Update,
 )
-from .models.incident import DetectedBy, Impact, Status, Visibility
-from .repo import Organisation
+from ..models.incident import DetectedBy, Impact, Status, Visibility
+from ..organisation import Organisation
+from ..yamledit import append_item, set_value
 
 ROLE_NAMES: tuple[str, ...] = tuple(Roles.model_fields)
 ROLE_LABELS: dict[str, str] = {
@@ -50,7 +51,7 @@ PLACEHOLDER = "TODO: "
 """Scaffolded postmortem text starts with this, so a reviewer (and a grep) sees what is still unwritten."""
 
 
-class OperationError(ValueError):
+class OperationError(RequestError):
     """A request that cannot apply; the message says what is wrong and what would be right."""
 
 

@@ -18,11 +18,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from orgfactory import NOW, build_org
+from support.orgfactory import NOW, build_org
+from watchbill.state.snapshot import DayStat, ProbeState, Sample, Snapshot
 
-from watchbill.snapshot import DayStat, ProbeState, Sample, Snapshot
-
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 SERVICES = """\
 services:

@@ -23,9 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .models import EscalationPolicy, Incident, split_target
-from .oncall import on_call
-from .repo import Organisation
+from ..models import EscalationPolicy, Incident, split_target
+from ..oncall import on_call
+from ..organisation import Organisation
 
 Key = tuple[int, int, str, str]
 

@@ -17,11 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from . import crossref
-from .cache import Entry, ValidationCache
-from .kinds import KINDS, FoundFile, discover
-from .loader import Document, decode, parse
-from .models import (
+from ..kinds import KINDS, FoundFile, discover
+from ..loader import Document, decode, parse
+from ..models import (
     ChannelsFile,
     EscalationPolicy,
     Incident,
@@ -32,9 +30,11 @@ from .models import (
     Settings,
     SeveritiesFile,
 )
-from .problems import LocatedError, Problem
-from .repo import InvalidOrganisation, Organisation, Source
-from .schema_errors import problems_from
+from ..organisation import InvalidOrganisation, Organisation, Source
+from ..problems import LocatedError, Problem
+from . import crossref
+from .cache import Entry, ValidationCache
+from .messages import problems_from
 
 _BROKEN_KIND = {
     "people": ("person", "*"),
@@ -105,7 +105,7 @@ def _parse_batch(batch: list[tuple[str, str, bytes]]) -> list[tuple[Any, tuple[P
 
 
 def _read(found: FoundFile, max_bytes: int) -> bytes | Problem:
-    from .loader import read_text
+    from ..loader import read_text
 
     try:
         size = found.path.stat().st_size
@@ -126,7 +126,7 @@ def check_files(
     Parsing (the expensive part) is cached and spread over processes; model validation is cheap and runs
     here, so only plain data crosses process and cache boundaries.
     """
-    from .loader import MAX_FILE_BYTES
+    from ..loader import MAX_FILE_BYTES
 
     loaded: dict[str, tuple[Any, tuple[Problem, ...]]] = {}
     raws: dict[str, bytes] = {}

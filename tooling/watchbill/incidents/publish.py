@@ -15,15 +15,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from .forge.git import GitError, Published, Repository
-from .forge.github import GitHub, GitHubError, PullRequest, from_environment, repository_from
-from .models import Incident, Settings
+from ..errors import ForgeError
+from ..forge.git import GitError, Published, Repository
+from ..forge.github import GitHub, GitHubError, PullRequest, from_environment, repository_from
+from ..models import Incident, Settings
 
 T = TypeVar("T")
 _INCIDENT_BRANCH = re.compile(r"inc-(\d{4})-(\d{4})", re.IGNORECASE)
 
 
-class ProposalError(Exception):
+class ProposalError(ForgeError):
     """The repository or the environment is not set up for --pr; the message says what to set."""
 
 

@@ -16,8 +16,8 @@ from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
-from .atomic import write_bytes_atomic
-from .problems import Problem
+from ..atomic import write_bytes_atomic
+from ..problems import Problem
 
 
 @dataclass(frozen=True)
@@ -30,11 +30,10 @@ class Entry:
 
 
 def _fingerprint() -> str:
-    package = Path(__file__).parent
+    package = Path(__file__).parent.parent
     digest = hashlib.blake2b(digest_size=12)
-    for path in sorted(
-        [*package.glob("models/*.py"), package / "fields.py", package / "loader.py", package / "schema_errors.py"]
-    ):
+    parsing = [package / "fields.py", package / "loader.py", package / "validate" / "messages.py"]
+    for path in sorted([*package.glob("models/*.py"), *parsing]):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import DataError
 from .loader import Loc
 from .models import (
     Channel,
@@ -80,7 +81,7 @@ class Organisation:
         return f"{prefix}{max(numbers, default=0) + 1:04d}"
 
 
-class InvalidOrganisation(Exception):
+class InvalidOrganisation(DataError):
     """Raised when a command needs valid data and the files have errors; carries the problems."""
 
     def __init__(self, problems: list[object]) -> None:

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .fields import format_instant, parse_instant
-from .incident_ops import Declaration
-from .models import Incident, Service
-from .models.incident import DetectedBy, Impact
-from .repo import Organisation
+from ..errors import RequestError
+from ..fields import format_instant, parse_instant
+from ..models import Incident, Service
+from ..models.incident import DetectedBy, Impact
+from ..organisation import Organisation
+from .ops import Declaration
 
 FORM_LABEL = "incident-report"
 """The label the issue form puts on every report; the intake workflow acts only on issues carrying it."""
@@ -54,7 +55,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u206
 """C0 controls (tab and newlines allowed) and bidirectional overrides, which can disguise text."""
 
 
-class ReportRejected(Exception):
+class ReportRejected(RequestError):
     """The report cannot become an incident; ``reasons`` are written back to the reporter."""
 
     def __init__(self, reasons: list[str]) -> None:
