@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from .models import (
     Settings,
     Severity,
 )
+from .problems import Problem
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class Organisation:
 class InvalidOrganisation(DataError):
     """Raised when a command needs valid data and the files have errors; carries the problems."""
 
-    def __init__(self, problems: list[object]) -> None:
-        super().__init__(f"{len(problems)} problem(s) in the organisation's files")
-        self.problems = problems
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__(
+            f"{len(problems)} error(s) in the organisation's files; run 'watchbill validate'", problems=problems
+        )

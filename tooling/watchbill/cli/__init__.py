@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -23,7 +23,7 @@ class _Commands(TyperGroup):
     It sits in the click group rather than in ``main()`` so that ``CliRunner`` in the tests sees exactly what a
     person at a terminal sees."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: Any) -> Any:  # typer vendors click; its Context type is private
         try:
             return super().invoke(ctx)
         except WatchbillError as exc:

@@ -14,7 +14,7 @@ from rich.console import Console
 from .. import clock
 from ..errors import UsageError, WatchbillError
 from ..fields import parse_instant
-from ..organisation import InvalidOrganisation, Organisation
+from ..organisation import Organisation
 from ..problems import Problem, render
 from ..validate import load_organisation
 
@@ -81,8 +81,4 @@ def print_problems(problems: list[Problem]) -> None:
 
 def organisation(root: Path | None, now: datetime) -> Organisation:
     """Load for commands that act on the data; any error stops the command with the located problems."""
-    try:
-        return load_organisation(find_root(root), now=now)
-    except InvalidOrganisation as exc:
-        print_problems(exc.problems)  # type: ignore[arg-type]
-        fail(f"{len(exc.problems)} error(s) in the organisation's files; run 'watchbill validate'")
+    return load_organisation(find_root(root), now=now)

@@ -86,7 +86,7 @@ class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-c
             try:
                 organisation = load_organisation(root, now=now)
             except InvalidOrganisation as exc:
-                text = render_problems(exc.problems, "text")  # type: ignore[arg-type]
+                text = render_problems(exc.problems, "text")
                 raise PluginError(f"the organisation in {root} has errors; run 'watchbill validate'\n{text}") from None
         snapshot = self._snapshot
         state = os.environ.get("WATCHBILL_STATE") or self.config.state
