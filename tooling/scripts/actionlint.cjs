@@ -15,9 +15,11 @@ try {
 }
 
 (async () => {
-  const lint = await createLinter();
   const findings = [];
   for (const file of process.argv.slice(2)) {
+    // A fresh linter per file: one instance reused across files has been seen to trap ("unreachable")
+    // in the WebAssembly build after several of them, failing a batch whose files each lint clean.
+    const lint = await createLinter();
     findings.push(...lint(fs.readFileSync(file, "utf8"), file));
   }
   process.stdout.write(JSON.stringify(findings, null, 2) + "\n");

@@ -23,7 +23,8 @@ echo "== mypy"
 echo "== pytest"
 export PATH="$PWD/$VENV/bin:$PATH"
 status=0
-"$VENV/bin/python" -m pytest "$@" || status=$?
+# pytest-xdist (in the test extra) spreads the tests over the cores; a later -n in "$@" overrides it.
+"$VENV/bin/python" -m pytest -n auto "$@" || status=$?
 if [ "$status" -eq 5 ]; then
   echo "pytest collected no tests" >&2
 fi

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from support.orgfactory import NOW, build_org
 
-from watchbill.atomic import write_text_atomic
+from watchbill.files.atomic import write_text_atomic
 from watchbill.validate import validate
 
 WRITER = """
 import sys
 from pathlib import Path
-from watchbill.atomic import write_text_atomic
+from watchbill.files.atomic import write_text_atomic
 target = Path(sys.argv[1])
 n = 0
 while True:

@@ -12,6 +12,7 @@ from typing import Any
 
 from icalendar import Calendar
 from support.orgfactory import NOW, build_org
+from support.paging_org import paging_org
 from support.receivers import Receiver
 from typer.testing import CliRunner
 
@@ -153,75 +154,8 @@ def test_simulate_prints_the_timeline_with_repeats(tmp_path: Path) -> None:
     assert "alice via email (schedule:primary)" in result.output
 
 
-OPEN_INCIDENT = """\
-id: INC-2026-0002
-title: API returns errors
-severity: SEV-1
-status: investigating
-services:
-  - service: api
-    impact: major_outage
-detected_by: customer
-started_at: 2026-11-23T11:40:00Z
-detected_at: 2026-11-23T11:40:00Z
-"""
-
-
-def paging_org(tmp_path: Path, port: int) -> Path:
-    """INC-2026-0002 open and unacknowledged; every channel, personal or not, posts to the receiver on ``port``."""
-    channels = f"""\
-channels:
-  - id: hook
-    name: Personal webhook
-    kind: webhook
-    url: json://127.0.0.1:{port}/person/{{address}}
-    personal: true
-  - id: room
-    name: Incident room
-    kind: webhook
-    url: json://127.0.0.1:{port}/room
-"""
-    people = """\
-people:
-  - id: alice
-    name: Alice Example
-    timezone: Europe/Berlin
-    contacts:
-      hook: alice
-  - id: bob
-    name: Bob Example
-    timezone: America/New_York
-    contacts:
-      hook: bob
-"""
-    policy = """\
-id: standard
-name: Standard
-steps:
-  - after: 0m
-    targets:
-      - schedule:primary
-  - after: 15m
-    targets:
-      - person:bob
-      - channel:room
-repeat:
-  times: 1
-  every: 30m
-"""
-    return build_org(
-        tmp_path,
-        {
-            "policies/channels.yaml": channels,
-            "schedules/people.yaml": people,
-            "policies/escalation/standard.yaml": policy,
-            "incidents/2026/INC-2026-0002.yaml": OPEN_INCIDENT,
-        },
-    )
-
-
 def incident_at(root: Path) -> Incident:
-    from watchbill.yamledit import check_text
+    from watchbill.files.yamledit import check_text
 
     path = root / "incidents/2026/INC-2026-0002.yaml"
     return check_text(path.read_text(), path.name, Incident)

@@ -17,12 +17,15 @@ from support.probe_servers import HttpServer, http_server, local_services, tcp_l
 
 from watchbill.forge.git import Identity, Repository
 from watchbill.forge.github import GitHub
-from watchbill.lifecycle import Lifecycle, Outcome
+from watchbill.lifecycle import Lifecycle, LifecycleResult
 from watchbill.models import Incident
+from watchbill.paging.branches import pending
 from watchbill.probes import RunOptions, run, select
-from watchbill.state import load_snapshot
+from watchbill.state import read_probe_state
 from watchbill.state.snapshot import Snapshot
 from watchbill.validate import load_organisation, validate
+
+pytestmark = pytest.mark.slow  # real probes, git remotes and GitHub server over simulated hours
 
 STEP = timedelta(minutes=5)
 BOT = Identity("watchbill-test", "bot@example.com")
@@ -42,7 +45,7 @@ class World:
         self.runners += 1
         return clone(self.remote, self.tmp / f"runner{self.runners}", branch=branch)
 
-    def step(self, now: datetime, root: Path | None = None) -> Outcome:
+    def step(self, now: datetime, root: Path | None = None) -> LifecycleResult:
         """One probe run plus lifecycle, as the probe workflow's jobs do it."""
         root = root or self.clone()
         org = load_organisation(root, now=now, use_cache=False)
@@ -66,7 +69,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     """api/health probes a real HTTP server and db/port a real TCP listener; both are up to begin with."""
     with http_server() as server, tcp_listener() as port:
         _, remote = make_repo(tmp_path, {"policies/services.yaml": local_services(server.url, port)})
-        with FakeGitHub(bare=remote) as github:
+        with FakeGitHub(bare=remote, actions_create_pulls=True) as github:
             yield World(tmp_path, remote, server, github)
 
 
@@ -86,7 +89,7 @@ def test_an_outage_opens_one_pull_request_that_follows_it_to_resolved(world: Wor
         "monitor",
         "api/health",
     )
-    started = load_snapshot_at(world, "watchbill-data").probes["api/health"].first_failure_at
+    started = probe_state_at(world, "watchbill-data").probes["api/health"].first_failure_at
     assert incident.started_at == started
     assert NOW + 2 * STEP <= incident.detected_at < NOW + 2 * STEP + timedelta(seconds=5)
     assert [p.number for p in world.github.pulls] == [1]
@@ -95,7 +98,7 @@ def test_an_outage_opens_one_pull_request_that_follows_it_to_resolved(world: Wor
 
     runner = world.clone()
     org = load_organisation(runner, now=NOW + 2 * STEP, use_cache=False)
-    waiting = Lifecycle(org, Repository(runner, identity=BOT), NOW + 2 * STEP).pending()
+    waiting = pending(org, Repository(runner, identity=BOT))
     assert [(episode.probe, record.id, record.status) for episode, record in waiting] == [
         ("api/health", "INC-2026-0002", "investigating")
     ]
@@ -138,8 +141,8 @@ def test_an_outage_opens_one_pull_request_that_follows_it_to_resolved(world: Wor
     assert_branch_validates(world, BRANCH, NOW + 10 * STEP)
 
 
-def load_snapshot_at(world: World, branch: str) -> Snapshot:
-    return load_snapshot(world.clone(branch))
+def probe_state_at(world: World, branch: str) -> Snapshot:
+    return read_probe_state(world.clone(branch))
 
 
 def assert_branch_validates(world: World, branch: str, now: datetime) -> None:
@@ -170,7 +173,7 @@ def test_two_runs_at_once_open_one_incident_and_one_pull_request(world: World) -
     world.step(NOW)
     roots = [world.clone(), world.clone()]
     barrier = threading.Barrier(2)
-    outcomes: list[Outcome] = []
+    outcomes: list[LifecycleResult] = []
     failures: list[BaseException] = []
 
     def racer(root: Path, offset: int) -> None:
@@ -197,7 +200,7 @@ def test_two_runs_at_once_open_one_incident_and_one_pull_request(world: World) -
     assert len(world.github.pulls) == 1
     log = world.show("watchbill-data", f"log/{NOW.date().isoformat()}.tsv")
     assert len([line for line in log.splitlines() if not line.startswith("#")]) == 3  # no run was lost
-    assert load_snapshot_at(world, "watchbill-data").probes["api/health"].consecutive_failures == 3  # whoever won
+    assert probe_state_at(world, "watchbill-data").probes["api/health"].consecutive_failures == 3  # whoever won
 
 
 def test_follow_ups_after_a_merge_start_from_the_base_branch(world: World) -> None:
@@ -220,26 +223,10 @@ def test_follow_ups_after_a_merge_start_from_the_base_branch(world: World) -> No
     assert [(p.number, p.state) for p in world.github.pulls] == [(1, "closed"), (2, "open")]
 
 
-def test_commit_mode_writes_the_record_to_the_base_branch(world: World, tmp_path: Path) -> None:
-    seed = world.clone()
-    (seed / "policies" / "settings.yaml").write_text(
-        "organisation: Example Org\ntimezone: Europe/Berlin\ndefault_escalation: standard\nlifecycle:\n  mode: commit\n"
-    )
-    git(seed, "commit", "-q", "-am", "commit mode")
-    git(seed, "push", "-q", "origin", "HEAD:main")
-    world.server.behaviour.status = 503
-    world.step(NOW)
-    opened = world.step(NOW + STEP)
-    assert [(p.action, p.branch) for p in opened.proposals] == [("opened", None)]
-    assert world.record("main").status == "investigating"
-    assert world.github.pulls == []
-    assert BRANCH not in world.branches()
-
-
 def test_the_data_branch_serves_the_status_page_before_any_merge(world: World) -> None:
     world.server.behaviour.status = 503
     world.step(NOW)
-    snapshot = load_snapshot_at(world, "watchbill-data")
+    snapshot = probe_state_at(world, "watchbill-data")
     assert snapshot.probes["api/health"].ok is False
     assert snapshot.probes["db/port"].ok is True
     assert snapshot.last_run is not None and snapshot.last_run >= NOW

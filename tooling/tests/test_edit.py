@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from watchbill.loader import parse
+from watchbill.files.loader import parse
+from watchbill.files.yamledit import EditError, add_timeline, add_update, create_record, edit_record, set_value
 from watchbill.models import Incident, TimelineEvent, Update
-from watchbill.yamledit import EditError, add_timeline, add_update, create_record, edit_record, set_value
 
 RECORD = """\
 # yaml-language-server: $schema=../../tooling/schemas/incident.schema.json
@@ -106,6 +106,7 @@ def _append_many(path: str, start: int) -> None:
         add_timeline(Path(path), TimelineEvent(at=T0 + timedelta(seconds=i), message=f"event {i}"))
 
 
+@pytest.mark.slow
 def test_concurrent_editors_lose_no_update(record: Path) -> None:
     context = multiprocessing.get_context("fork")
     workers = [context.Process(target=_append_many, args=(str(record), n * 100)) for n in range(3)]

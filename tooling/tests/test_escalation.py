@@ -8,7 +8,7 @@ from typing import Any
 
 from watchbill.models import Channel, EscalationPolicy, Incident, Person, Schedule, TimelineEvent
 from watchbill.organisation import Organisation
-from watchbill.paging.plan import due, plan
+from watchbill.paging.plan import all_firings, due
 
 DETECTED = datetime(2026, 12, 25, 3, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
@@ -77,7 +77,7 @@ def test_a_step_is_due_once_its_after_has_passed_since_detection() -> None:
 
 def test_schedule_targets_resolve_to_whoever_is_on_call_when_the_step_fires() -> None:
     org = organisation()
-    firings = plan(
+    firings = all_firings(
         policy([TWO_STEPS[0], {"after": "15m", "targets": ["schedule:primary"], "via": ["email"]}]),
         org,
         incident_id="INC-2026-0042",
@@ -104,7 +104,7 @@ def test_steps_filtered_out_by_severity_never_fire() -> None:
 
 
 def test_rounds_repeat_every_interval_from_detection() -> None:
-    firings = plan(
+    firings = all_firings(
         policy(TWO_STEPS, {"times": 2, "every": "30m"}),
         organisation(),
         incident_id="INC-2026-0042",
@@ -133,7 +133,7 @@ def test_a_step_with_nobody_on_call_is_skipped_at_once_and_the_next_fires_withou
         }
     ]
     steps = [TWO_STEPS[0], {"after": "15m", "targets": ["person:ben"]}, {"after": "40m", "targets": ["person:ann"]}]
-    firings = plan(
+    firings = all_firings(
         policy(steps), organisation(gap), incident_id="INC-2026-0042", severity="SEV-1", detected_at=DETECTED
     )
     assert firings[0].skipped and "nobody is on call" in firings[0].unreachable[0]
@@ -153,7 +153,7 @@ def test_a_skipped_step_is_reported_until_recorded() -> None:
 
 
 def test_a_personal_channel_cannot_be_a_target_on_its_own() -> None:
-    firing = plan(
+    firing = all_firings(
         policy([{"after": "0m", "targets": ["channel:email"]}]),
         organisation(),
         incident_id="INC-2026-0042",

@@ -16,8 +16,8 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 from support.orgfactory import NOW
 
-from watchbill.kinds import KINDS, discover
-from watchbill.loader import load
+from watchbill.files.kinds import KINDS, discover
+from watchbill.files.loader import load
 from watchbill.models import STATUS_ORDER, Incident
 from watchbill.oncall import coverage_gaps, on_call, shifts
 from watchbill.organisation import Organisation

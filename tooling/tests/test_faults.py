@@ -31,14 +31,16 @@ from support.receivers import Receiver, Silent, channels
 from typer.testing import CliRunner
 
 from watchbill.cli import app
+from watchbill.files.yamledit import check_text
 from watchbill.models import Incident
 from watchbill.paging import notify
 from watchbill.paging import run as pager
 from watchbill.paging.plan import Notification
 from watchbill.probes.result import Result, ResultsFile, write_results
-from watchbill.state import load_snapshot
+from watchbill.state import read_probe_state
 from watchbill.validate import load_organisation, validate
-from watchbill.yamledit import check_text
+
+pytestmark = pytest.mark.slow  # kills, races and damages real processes and repositories
 
 WATCHBILL = Path(sys.executable).with_name("watchbill")
 REPO = Path(__file__).resolve().parents[2]
@@ -280,7 +282,7 @@ def test_paging_records_on_an_incident_branch_survive_a_concurrent_push(tmp_path
     _, remote = _paging_world(tmp_path, receiver)
     arrivals = hold_pushes(remote, f"refs/heads/{BRANCH}", crowd=2)
     at = (NOW + timedelta(minutes=1)).isoformat()
-    with FakeGitHub(bare=remote) as github:
+    with FakeGitHub(bare=remote, actions_create_pulls=True) as github:
         pager_run = watchbill(
             clone(remote, tmp_path / "escalate"),
             "escalate",
@@ -316,7 +318,9 @@ def _workflow_script(name: str, needle: str) -> str:
     raise AssertionError(f"no step of {name} runs {needle!r}")
 
 
-def test_the_escalate_workflow_keeps_its_records_when_main_moved_meanwhile(tmp_path: Path, receiver: Receiver) -> None:
+def test_the_escalate_workflow_records_on_the_data_branch_and_leaves_main_to_people(
+    tmp_path: Path, receiver: Receiver
+) -> None:
     _, remote = make_repo(
         tmp_path,
         {
@@ -342,9 +346,12 @@ def test_the_escalate_workflow_keeps_its_records_when_main_moved_meanwhile(tmp_p
         timeout=180,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    assert git(remote, "log", "-1", "--format=%s", "main") == "INC-2026-0002: update"  # the person's, untouched
     on_main = remote_record(remote, "main", RECORD)
     assert "We found the cause." in [u.message for u in on_main.updates]
-    assert [e.via for e in on_main.timeline if e.kind == "notified"] == ["hook"]
+    assert [e for e in on_main.timeline if e.kind == "notified"] == []
+    journal = git(remote, "show", f"{DATA}:paging/INC-2026-0002.jsonl").splitlines()
+    assert [json.loads(line)["kind"] for line in journal] == ["claimed", "notified"]
     assert len(receiver.requests) == 1
     later = (NOW + timedelta(minutes=2)).isoformat()
     again = finish(
@@ -407,7 +414,7 @@ def test_a_provider_that_is_down_delays_no_other_channel_of_the_step(
     org = load_organisation(_step_org(tmp_path, receiver, hung_http, hung_smtp), now=NOW, use_cache=False)
     options = {"timeout": 1.5, "retries": 1, "backoff": 0.2}
     started = time.monotonic()
-    outcome = pager.run_incident(org, "INC-2026-0002", NOW, env=SECRET_ENV, send_options=options)
+    outcome = pager.page_incident(org, "INC-2026-0002", NOW, env=SECRET_ENV, send_options=options)
     elapsed = time.monotonic() - started
     assert [(r.notification.channel, r.ok) for r in outcome.sent] == [(c, c == "working") for c in CHANNELS]
     assert len(hung_http.accepted) == len(hung_smtp.accepted) == 2  # tried, given up, tried once more
@@ -505,7 +512,7 @@ def test_a_day_log_cut_short_mid_line_loses_that_line_and_no_later_run(tmp_path:
     code, _, err = probes.run(NOW + 2 * STEP, api_ok=False)
     assert code == 0, err
     assert f"{DAY_LOG}:6:1: warning: damaged line skipped" in err
-    snapshot = load_snapshot(probes.checkout())
+    snapshot = read_probe_state(probes.checkout())
     health = snapshot.probes["api/health"]
     assert (health.last_checked, health.ok) == (NOW + 2 * STEP, False)  # the new run was not swallowed
     assert [(p.path, p.line) for p in snapshot.problems] == [(DAY_LOG, 6)]
@@ -533,7 +540,7 @@ def test_a_month_file_with_garbage_is_reported_and_the_days_it_holds_still_count
     )
     assert status.returncode == 0, status.stderr
     assert f"{month}:6:1" in status.stderr  # every reader reports it too
-    days = {d.day.isoformat(): (d.checks, d.failures) for d in load_snapshot(checkout).probes["api/health"].days}
+    days = {d.day.isoformat(): (d.checks, d.failures) for d in read_probe_state(checkout).probes["api/health"].days}
     assert days["2026-11-23"] == (1, 0) and days["2026-11-24"] == (1, 1) and days["2026-11-25"] == (1, 0)
 
 
@@ -548,7 +555,7 @@ def test_a_damaged_episode_ledger_is_reported_and_the_run_is_still_recorded(tmp_
     assert code == 1  # a person must repair it: the job goes red ...
     assert "episodes.json:1:1: error: the episode ledger is damaged: not valid JSON" in err
     assert "recorded run" in out  # ... but the probe data is kept
-    snapshot = load_snapshot(probes.checkout())
+    snapshot = read_probe_state(probes.checkout())
     assert snapshot.probes["api/health"].last_checked == NOW + 2 * STEP
     assert git(probes.remote, "show", f"{DATA}:episodes.json").encode() == ledger[: len(ledger) // 2]  # left be
     assert git(probes.remote, "rev-parse", BRANCH) == branch_before  # no incident was touched blindly,

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from watchbill.fields import (
+    MAX_DURATION,
     check_cron,
     check_timezone,
     format_duration,
     format_instant,
+    parse_date,
     parse_duration,
     parse_instant,
     parse_local_time,
@@ -21,8 +23,14 @@ from watchbill.fields import (
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("5m", timedelta(minutes=5)), ("1h30m", timedelta(minutes=90)), ("2d", timedelta(days=2)),
-     ("1w", timedelta(weeks=1)), ("800ms", timedelta(milliseconds=800)), ("1m30s", timedelta(seconds=90))],
+    [
+        ("5m", timedelta(minutes=5)),
+        ("1h30m", timedelta(minutes=90)),
+        ("2d", timedelta(days=2)),
+        ("1w", timedelta(weeks=1)),
+        ("800ms", timedelta(milliseconds=800)),
+        ("1m30s", timedelta(seconds=90)),
+    ],
 )
 def test_durations_parse(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
@@ -74,3 +82,25 @@ def test_local_time_is_hours_and_minutes() -> None:
     assert parse_local_time("09:30").hour == 9
     with pytest.raises(ValueError, match="HH:MM"):
         parse_local_time("9:30am")
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "1969-12-31T23:59:59Z", "9999-12-31T23:59:59-12:00"])
+def test_instants_outside_the_supported_years_are_refused_before_any_arithmetic(text: str) -> None:
+    with pytest.raises(ValueError, match="outside the supported years 1970 to 9000"):
+        parse_instant(text)
+
+
+def test_the_supported_years_keep_every_sum_with_a_duration_in_range() -> None:
+    latest = parse_instant("9000-12-31T23:59:59-14:00").astimezone(UTC)
+    earliest = parse_instant("1970-01-01T00:00:00+14:00").astimezone(UTC)
+    assert latest + MAX_DURATION > latest and earliest - MAX_DURATION < earliest
+    with pytest.raises(ValueError, match="outside the supported years"):
+        parse_date("9999-12-31")
+
+
+@pytest.mark.parametrize("text", ["99999999999999999999d", "5201w", "9" * 5000 + "ms"])
+def test_durations_beyond_a_century_are_refused_with_a_short_message(text: str) -> None:
+    with pytest.raises(ValueError, match="is too long; a duration is at most 5200w") as caught:
+        parse_duration(text)
+    assert len(str(caught.value)) < 120
+    assert parse_duration("5200w") == MAX_DURATION

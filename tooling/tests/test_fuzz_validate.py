@@ -60,11 +60,18 @@ def mutated(draw: st.DrawFn, original: str) -> str:
 
 
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-(10**20), 10**20), st.floats(allow_nan=True),
-    st.text(max_size=30), st.sampled_from(["no", "on", "010", "5m", "2026-01-01", "../../etc/passwd", "SEV-9"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.sampled_from(["no", "on", "010", "5m", "2026-01-01", "../../etc/passwd", "SEV-9"]),
 )
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                                         max_size=3), max_leaves=8)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
 
 
 def _yaml_dump(value: object) -> str:
@@ -108,7 +115,11 @@ def run_cli(root: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "WATCHBILL_NOW": NOW.isoformat(), "WATCHBILL_CACHE_DIR": str(root / ".." / "cache")}
     return subprocess.run(
         [sys.executable, "-c", "from watchbill.cli import main; main()", "validate", str(root)],
-        capture_output=True, text=True, timeout=120, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
     )
 
 

@@ -10,18 +10,22 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from support.github_server import FakeGitHub
-from support.org_repo import git, make_repo, remote_branches, remote_file, remote_log
+from support.org_repo import clone, git, make_repo, remote_branches, remote_file, remote_log
 from support.orgfactory import NOW, build_org
 from typer.testing import CliRunner
 
 from watchbill.cli import app
+from watchbill.files.loader import parse
 from watchbill.forge import Repository
+from watchbill.incidents import ops, usecases
 from watchbill.incidents import publish as proposal
-from watchbill.loader import parse
+from watchbill.incidents.branches import reserved_ids
+from watchbill.incidents.ids import IncidentId
 from watchbill.models import Incident
 from watchbill.validate import load_organisation
 
@@ -61,7 +65,7 @@ def repo(tmp_path: Path) -> tuple[Path, Path]:
 
 @pytest.fixture
 def github(repo: tuple[Path, Path]) -> Iterator[FakeGitHub]:
-    with FakeGitHub(bare=repo[1]) as server:
+    with FakeGitHub(bare=repo[1], actions_create_pulls=True) as server:
         yield server
 
 
@@ -128,6 +132,48 @@ def test_declare_refuses_an_unknown_service_and_lists_the_known_ones(repo: tuple
     assert code == 1
     assert "unknown service '../../etc/passwd'; known: api, db" in output
     assert "Traceback" not in output
+
+
+def test_a_huge_title_is_refused_with_a_clear_message(repo: tuple[Path, Path]) -> None:
+    work, _ = repo
+    code, output = run(work, "declare", "-t", "A" * 100_000, "-s", "SEV-1", "--service", "api", "--at", AT)
+    assert code == 1, output
+    assert "the title is 100,000 characters long; keep it under 200" in output
+    assert not (work / "incidents/2026/INC-2026-0003.yaml").exists()
+
+
+def test_a_title_of_two_lines_is_refused_since_it_would_split_the_commit_subject(repo: tuple[Path, Path]) -> None:
+    work, _ = repo
+    code, output = run(work, "declare", "-t", "Checkout fails\nSecond line", "-s", "SEV-1", "--service", "api")
+    assert code == 1, output
+    assert "the title must be one line: it becomes the commit subject and the pull request's title" in output
+    assert not (work / "incidents/2026/INC-2026-0003.yaml").exists()
+
+
+def test_declare_reports_what_it_wrote_as_json(repo: tuple[Path, Path]) -> None:
+    work, _ = repo
+    code, output = run(
+        work, "declare", "-t", "Checkout fails", "-s", "SEV-1", "--service", "api", "-f", "json", "--at", AT
+    )
+    assert code == 0, output
+    data = json.loads(output)
+    assert data["incident"] == "INC-2026-0003"
+    assert (data["status"], data["changed"], data["pull_request"]) == ("investigating", True, None)
+    assert data["file"] == "incidents/2026/INC-2026-0003.yaml"
+    assert data["summary"] == "Declared INC-2026-0003: Checkout fails"
+
+
+def test_the_verbs_are_library_calls_without_typer(repo: tuple[Path, Path]) -> None:
+    work, _ = repo
+    at = datetime(2026, 11, 23, 12, 5, tzinfo=UTC)
+    result = usecases.edit(work, "inc-2026-0002", ops.StatusUpdate("Fix deployed.", "monitoring"), now=at)
+    assert (result.incident.id, result.incident.status, result.changed) == ("INC-2026-0002", "monitoring", True)
+    assert result.summary == "INC-2026-0002: monitoring: Fix deployed."
+    assert result.file == OPEN_PATH and result.branch is None and result.pull_number is None
+    again = usecases.edit(work, "INC-2026-0002", ops.RoleAssignment({"commander": "alice"}), now=at)
+    assert (again.changed, again.summary) == (False, "INC-2026-0002: nothing to change")
+    attention = usecases.list_open(work, now=at)
+    assert [i.id for i in attention.open_incidents] == ["INC-2026-0002"]
 
 
 def test_declare_at_a_terminal_asks_for_what_is_missing(repo: tuple[Path, Path]) -> None:
@@ -324,8 +370,11 @@ def test_list_shows_open_incidents_postmortems_due_and_overdue_action_items(tmp_
     assert "Open incidents (1)\n  INC-2026-0002  SEV-2  investigating" in output
     assert "Postmortems due (1, 1 overdue)\n  INC-2026-0003  SEV-1  due 2026-11-15  overdue by 8d" in output
     assert "Overdue action items (1)\n  INC-2026-0003  due 2026-11-01  22d late  bob" in output
-    code, output = run(work, "list", "--json", "--at", AT)
+    code, output = run(work, "list", "--format", "json", "--at", AT)
+    assert code == 0, output
     data = json.loads(output)
+    assert data["at"] == AT
+    assert run(work, "list", "--json", "--at", AT)[1] == output  # the old flag stays as a hidden alias
     assert [i["id"] for i in data["open_incidents"]] == ["INC-2026-0002"]
     assert data["postmortems"][0] == {
         "id": "INC-2026-0003",
@@ -401,6 +450,24 @@ def test_a_second_declaration_skips_ids_taken_by_open_branches(repo: tuple[Path,
     assert [p.head for p in github.pulls] == ["watchbill/inc-2026-0003", "watchbill/inc-2026-0004"]
 
 
+def test_declare_with_pr_from_a_stale_checkout_refuses_the_id_main_took_meanwhile(
+    repo: tuple[Path, Path], github: FakeGitHub, tmp_path: Path
+) -> None:
+    work, remote = repo
+    other = clone(remote, tmp_path / "other")
+    (other / "incidents/2026/INC-2026-0003.yaml").write_text(OPEN.replace("INC-2026-0002", "INC-2026-0003"))
+    git(other, "add", "-A")
+    git(other, "commit", "-qm", "Someone else's incident")
+    git(other, "push", "--quiet", "origin", "main")
+    code, output = run(
+        work, "declare", "-t", "X", "-s", "SEV-1", "--service", "api", "--pr", "--at", AT, env=github.env()
+    )
+    assert code == 1, output
+    assert "INC-2026-0003 is already taken on main (this checkout is behind it); pull, run again" in output
+    assert remote_branches(remote) == ["main"]
+    assert github.pulls == []
+
+
 def test_pr_without_a_token_fails_before_anything_is_pushed(repo: tuple[Path, Path]) -> None:
     work, remote = repo
     env = {"GITHUB_TOKEN": "", "GH_TOKEN": "", "WATCHBILL_GITHUB_TOKEN": "", "GITHUB_REPOSITORY": "example/ops"}
@@ -447,7 +514,7 @@ def test_an_edit_raced_by_another_push_is_replayed_on_the_new_tip(repo: tuple[Pa
         path.write_text(path.read_text().replace("Slow API responses", "Very slow API responses"))
 
     settings = load_organisation(work, now=NOW, use_cache=False).settings
-    published = proposal.push(Repository(work), settings, "INC-2026-0002", edit, "Person's edit")
+    published = proposal.push(Repository(work), settings, IncidentId(2026, 2), edit, "Person's edit")
     assert published.attempts == 2
     assert remote_log(remote, branch)[:2] == ["Person's edit", "Lifecycle"]
     assert "Very slow" in remote_file(remote, branch, OPEN_PATH)
@@ -458,5 +525,4 @@ def test_only_branches_named_for_incidents_reserve_ids(repo: tuple[Path, Path]) 
     work, _ = repo
     for name in ("watchbill/inc-2026-0007", "watchbill/inc-2026-0008-old", "other/inc-2026-0009", "watchbill-data"):
         git(work, "push", "--quiet", "origin", f"main:refs/heads/{name}")
-    settings = load_organisation(work, now=NOW, use_cache=False).settings
-    assert proposal.reserved_ids(Repository(work), settings) == ["INC-2026-0007"]
+    assert reserved_ids(Repository(work), "watchbill/") == [IncidentId(2026, 7)]

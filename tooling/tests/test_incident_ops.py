@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from support.orgfactory import NOW, build_org
@@ -21,15 +21,6 @@ def request(**changes: object) -> ops.Declaration:
     fields: dict[str, object] = {"title": "Checkout fails", "severity": "SEV-1", "services": (("api", "major_outage"),)}
     fields.update(changes)
     return ops.Declaration(**fields)  # type: ignore[arg-type]
-
-
-def test_the_next_id_skips_numbers_reserved_by_branches(org: Organisation) -> None:
-    assert ops.next_free_id(org, NOW) == "INC-2026-0002"
-    assert ops.next_free_id(org, NOW, ["INC-2026-0002", "INC-2026-0005", "INC-2025-0099"]) == "INC-2026-0006"
-
-
-def test_a_new_year_starts_at_one(org: Organisation) -> None:
-    assert ops.next_free_id(org, datetime(2027, 1, 1, 0, 5, tzinfo=UTC)) == "INC-2027-0001"
 
 
 def test_declare_refuses_a_start_in_the_future(org: Organisation) -> None:

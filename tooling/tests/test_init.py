@@ -10,6 +10,7 @@ import pytest
 from support.org_repo import publish
 from typer.testing import CliRunner
 
+from watchbill import __version__
 from watchbill.cli import app
 from watchbill.deploy.init import InitError, Skeleton, init, shipped_files
 from watchbill.validate import validate
@@ -76,10 +77,11 @@ def test_no_placeholder_is_left_unfilled(new_org: Path) -> None:
             assert "{{ " not in path.read_text(encoding="utf-8").replace("${{ ", ""), path
 
 
-def test_the_new_repository_installs_watchbill_with_pip_install_dot(new_org: Path) -> None:
+def test_the_new_repository_pins_exactly_the_watchbill_that_made_it(new_org: Path) -> None:
     project = tomllib.loads((new_org / "pyproject.toml").read_text())
     assert project["project"]["name"] == "acme-widgets-incidents"
-    assert project["project"]["dependencies"][0].startswith("watchbill>=")
+    assert project["project"]["dependencies"] == [f"watchbill=={__version__}"]
+    assert not (new_org / "vendor").exists()
 
 
 def test_the_first_schedule_starts_at_the_last_monday_hand_off_before_init(new_org: Path) -> None:
@@ -132,7 +134,15 @@ def test_every_incident_verb_works_on_a_fresh_organisation(new_org: Path, tmp_pa
     assert code == 0, output
 
 
+@pytest.mark.slow
 def test_the_new_organisations_status_site_builds(new_org: Path, tmp_path: Path) -> None:
     code, output = run("site", "build", "--root", str(new_org), "--out", str(tmp_path / "site"), "--at", AT)
     assert code == 0, output
     assert (tmp_path / "site" / "index.html").is_file()
+
+
+def test_init_under_a_regular_file_fails_with_a_message(tmp_path: Path) -> None:
+    (tmp_path / "plain").write_text("a file, not a folder")
+    code, output = run("init", str(tmp_path / "plain" / "acme"), "--at", AT)
+    assert code == 1
+    assert "cannot write" in output and "Not a directory" in output and "internal error" not in output

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.github_server import FakeGitHub
-from support.org_repo import make_repo, remote_branches, remote_file, remote_record
+from support.github_server import Comment, FakeGitHub
+from support.org_repo import clone, git, make_repo, remote_branches, remote_file, remote_record
 from support.orgfactory import NOW, build_org
 from typer.testing import CliRunner
 
 from watchbill.cli import app
+from watchbill.files.loader import parse
 from watchbill.incidents import intake as report_form
-from watchbill.loader import parse
 from watchbill.models import Incident
 from watchbill.validate import load_organisation
 
@@ -55,7 +55,7 @@ def repo(tmp_path: Path) -> tuple[Path, Path]:
 
 @pytest.fixture
 def github(repo: tuple[Path, Path]) -> Iterator[FakeGitHub]:
-    with FakeGitHub(bare=repo[1]) as server:
+    with FakeGitHub(bare=repo[1], actions_create_pulls=True) as server:
         yield server
 
 
@@ -196,6 +196,40 @@ def test_intake_without_a_token_fails_before_reading_or_pushing_anything(
     assert remote_branches(remote) == ["main"]
 
 
+def test_an_id_main_took_meanwhile_fails_cleanly_and_tells_the_reporter(
+    repo: tuple[Path, Path], github: FakeGitHub, tmp_path: Path
+) -> None:
+    """The workflow's checkout is older than main, where someone declared INC-2026-0002 meanwhile."""
+    work, remote = repo
+    other = clone(remote, tmp_path / "other")
+    taken = (other / "incidents/2026/INC-2026-0001.yaml").read_text().replace("INC-2026-0001", "INC-2026-0002")
+    (other / RECORD).write_text(taken)
+    git(other, "add", "-A")
+    git(other, "commit", "-qm", "Someone else's incident")
+    git(other, "push", "--quiet", "origin", "main")
+    number, event = submit(github, tmp_path, form())
+    code, output = intake(work, github, event)
+    assert code == 1, output
+    assert f"issue #{number}: INC-2026-0002 is already taken on main" in output
+    assert "internal error" not in output
+    [comment] = github.comments(number)
+    assert report_form.REJECTED_MARKER in comment
+    assert "another incident took its id at the same moment" in comment
+    assert remote_branches(remote) == ["main"]
+    assert github.pulls == []
+
+
+def test_intake_reports_what_it_did_as_json(repo: tuple[Path, Path], github: FakeGitHub, tmp_path: Path) -> None:
+    work, _ = repo
+    number, event = submit(github, tmp_path, form())
+    args = ["intake", "--issue-json", str(event), "--root", str(work), "--at", AT, "--format", "json"]
+    result = CliRunner().invoke(app, args, env=github.env())
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["issue"], data["action"], data["incident"]) == (number, "declared", "INC-2026-0002")
+    assert data["pull_request"] == {"number": 2, "url": "https://github.com/example/ops/pull/2"}
+
+
 # ---------------------------------------------------------------- hostile and broken reports
 
 
@@ -207,7 +241,7 @@ def _rejected(work: Path, remote: Path, github: FakeGitHub, tmp_path: Path, body
     assert remote_branches(remote) == ["main"], "nothing may be pushed for a rejected report"
     assert github.pulls == []
     comments = github.comments(number)
-    assert len(comments) == 1 and report_form.COMMENT_MARKER in comments[0]
+    assert len(comments) == 1 and report_form.REJECTED_MARKER in comments[0]
     return comments[0]
 
 
@@ -325,3 +359,71 @@ def test_any_field_values_in_a_well_formed_form_are_read_or_rejected(
     else:
         assert len(report.description) <= report_form.MAX_DESCRIPTION_CHARS
         assert report.started_at is None or report.started_at <= NOW
+
+
+# ---------------------------------------------------------------- edit and try again
+
+
+def edited(github: FakeGitHub, tmp_path: Path, number: int, body: str) -> Path:
+    """The reporter edits the issue: GitHub sends the same issue again with action 'edited'."""
+    github.issues[number].body = body
+    event = {"action": "edited", "issue": github.issue(number), "repository": {"full_name": github.repository}}
+    path = tmp_path / f"event-{number}-edited-{len(github.requests)}.json"
+    path.write_text(json.dumps(event))
+    return path
+
+
+def test_a_rejected_report_edited_into_shape_becomes_an_incident(
+    repo: tuple[Path, Path], github: FakeGitHub, tmp_path: Path
+) -> None:
+    work, remote = repo
+    number, event = submit(github, tmp_path, form(service="Mainframe"))
+    code, output = intake(work, github, event)
+    assert code == 0 and "rejected" in output, output
+    [rejection] = github.comments(number)
+    assert report_form.REJECTED_MARKER in rejection and report_form.COMMENT_MARKER not in rejection
+    code, output = intake(work, github, edited(github, tmp_path, number, form()))
+    assert code == 0, output
+    assert f"issue #{number} -> INC-2026-0002" in output
+    assert remote_record(remote, BRANCH, RECORD).services[0].service == "api"
+    assert len(github.comments(number)) == 2 and report_form.COMMENT_MARKER in github.comments(number)[1]
+    code, output = intake(work, github, edited(github, tmp_path, number, form(description="More detail.")))
+    assert code == 0 and len(github.pulls) == 1 and len(github.comments(number)) == 2  # handled: no second one
+
+
+def test_an_edit_that_fixes_nothing_gets_no_second_copy_of_the_same_rejection(
+    repo: tuple[Path, Path], github: FakeGitHub, tmp_path: Path
+) -> None:
+    work, _ = repo
+    number, event = submit(github, tmp_path, form(service="Mainframe"))
+    intake(work, github, event)
+    intake(work, github, edited(github, tmp_path, number, form(service="Mainframe", description="Still down.")))
+    assert len(github.comments(number)) == 1
+    intake(work, github, edited(github, tmp_path, number, form(service="Toaster")))
+    assert len(github.comments(number)) == 2 and "Toaster" in github.comments(number)[1]
+
+
+def test_a_rejection_written_before_the_rejected_marker_does_not_count_as_handled(
+    repo: tuple[Path, Path], github: FakeGitHub, tmp_path: Path
+) -> None:
+    work, _ = repo
+    number, event = submit(github, tmp_path, form())
+    legacy = f"{report_form.COMMENT_MARKER}\nThis report could not be turned into an incident yet:\n\n- old reason"
+    github.issues[number].comments.append(Comment(99, legacy, "watchbill[bot]"))
+    code, output = intake(work, github, event)
+    assert code == 0 and f"issue #{number} -> INC-2026-0002" in output, output
+
+
+@pytest.mark.parametrize(("length", "accepted"), [(256, True), (257, False)])
+def test_issue_titles_up_to_githubs_limit_of_256_are_accepted(
+    repo: tuple[Path, Path], github: FakeGitHub, tmp_path: Path, length: int, accepted: bool
+) -> None:
+    work, _ = repo
+    number, event = submit(github, tmp_path, form())
+    github.issues[number].title = "T" * length
+    data = json.loads(event.read_text())
+    data["issue"]["title"] = "T" * length
+    event.write_text(json.dumps(data))
+    code, output = intake(work, github, event)
+    assert code == 0, output
+    assert (len(github.pulls) == 1) is accepted

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from support.orgfactory import NOW, SERVICES, build_org
 
+from watchbill.files.loader import parse
+from watchbill.files.yamledit import EditError
 from watchbill.lifecycle import (
     DISMISSED,
     Adopt,
@@ -23,17 +25,15 @@ from watchbill.lifecycle import (
     Unreadable,
     apply,
     apply_to_ledger,
-    plan,
+    plan_actions,
 )
 from watchbill.lifecycle.plan import Found
-from watchbill.loader import parse
 from watchbill.maintenance import Window, suppressing
 from watchbill.maintenance import occurrences as windows
 from watchbill.models import Incident, Maintenance
 from watchbill.organisation import Organisation
 from watchbill.state.snapshot import ProbeState, Sample, Snapshot
-from watchbill.validate import load_organisation
-from watchbill.yamledit import EditError
+from watchbill.validate import load_organisation, validate
 
 STEP = timedelta(minutes=5)
 
@@ -41,6 +41,8 @@ STEP = timedelta(minutes=5)
 def active(records: list[Maintenance], service: str, now: datetime) -> Window | None:
     """The window holding incidents back for ``service`` at ``now``, as the lifecycle sees it."""
     return next((w for w in suppressing(records, service, now, now) if w.contains(now)), None)
+
+
 START = NOW - timedelta(minutes=30)
 
 
@@ -77,7 +79,7 @@ def decide(
 ) -> Plan:
     issued = ledger or Ledger()
     snapshot = Snapshot(probes={s.key: s for s in states}, last_run=now)
-    return plan(org, snapshot, issued, records or {}, now, allocate=lambda year: issued.issue(year, 2))
+    return plan_actions(org, snapshot, issued, records or {}, now, allocate=lambda year: issued.issue(year, 2))
 
 
 def opened(org: Organisation, state: ProbeState) -> Open:
@@ -138,10 +140,11 @@ def test_the_incident_is_proposed_on_its_own_branch(tmp_path: Path) -> None:
     assert action.episode.path == "incidents/2026/INC-2026-0002.yaml"
 
 
-def test_commit_mode_has_no_branch(tmp_path: Path) -> None:
+def test_the_removed_commit_mode_is_refused_at_its_line_and_names_pull_request_mode(tmp_path: Path) -> None:
     settings = "organisation: Example Org\nlifecycle:\n  mode: commit\n"
-    org = org_with(tmp_path, {"policies/settings.yaml": settings})
-    assert opened(org, failing("api/health", START, 2)).episode.branch is None
+    report = validate(build_org(tmp_path, {"policies/settings.yaml": settings}), now=NOW, use_cache=False)
+    assert [(p.path, p.line, p.column) for p in report.errors] == [("policies/settings.yaml", 3, 9)]
+    assert "'commit' was removed: no machine pushes to the base branch; use 'pull_request'" in report.errors[0].message
 
 
 def test_an_open_episode_is_never_opened_twice(tmp_path: Path) -> None:

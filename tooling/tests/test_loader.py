@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watchbill.loader import MAX_ALIAS_EXPANSION, MAX_DEPTH, Position, decode, parse
+from watchbill.files.loader import MAX_ALIAS_EXPANSION, MAX_DEPTH, Position, decode, parse
 from watchbill.problems import LocatedError
 
 
@@ -143,3 +143,27 @@ def test_byte_order_mark_is_accepted() -> None:
 def test_invisible_line_separator_is_refused_where_the_editor_sees_it() -> None:
     line, column, rule, _ = refused("a: 1\nb: x\u2028y\nc: 3\n")
     assert (line, column, rule) == (2, 5, "yaml-line-separator")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("!!int abc", "'abc' is not a valid !!int"),
+        ("!!float abc", "'abc' is not a valid !!float"),
+        ("!!bool yes", "'yes' is not a valid !!bool"),
+        ("!!null x", "'x' is not a valid !!null"),
+    ],
+)
+def test_a_tag_its_value_cannot_hold_is_refused_where_it_stands(value: str, message: str) -> None:
+    with pytest.raises(LocatedError) as caught:
+        parse(f"a: 1\nb: {value}\n", "f.yaml")
+    assert (caught.value.problem.line, caught.value.problem.column, caught.value.problem.rule) == (2, 4, "yaml-tag")
+    assert caught.value.problem.message.startswith(message)
+
+
+def test_numbers_too_long_to_mean_anything_are_refused_before_python_converts_them() -> None:
+    with pytest.raises(LocatedError) as caught:
+        parse("a: " + "1" * 5000 + "\n", "f.yaml")
+    assert (caught.value.problem.line, caught.value.problem.column) == (1, 4)
+    assert caught.value.problem.rule == "yaml-number-too-large"
+    assert parse("a: " + "1" * 100 + "\n", "f.yaml").data == {"a": int("1" * 100)}

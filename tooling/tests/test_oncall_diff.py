@@ -17,8 +17,9 @@ runner = CliRunner()
 
 
 def invoke(root: Path, *args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["oncall", "diff", *args, "--root", str(root)],
-                           env={"WATCHBILL_NOW": NOW.isoformat(), "COLUMNS": "200"})
+    result = runner.invoke(
+        app, ["oncall", "diff", *args, "--root", str(root)], env={"WATCHBILL_NOW": NOW.isoformat(), "COLUMNS": "200"}
+    )
     return result.exit_code, result.output
 
 

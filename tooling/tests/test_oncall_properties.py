@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -249,6 +250,7 @@ def cases(draw: st.DrawFn, edge: bool = False) -> tuple[Schedule, datetime, date
     return schedule, start, end
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(cases())
 def test_rendered_timeline_matches_minute_by_minute_reference(case: tuple[Schedule, datetime, datetime]) -> None:
@@ -257,6 +259,7 @@ def test_rendered_timeline_matches_minute_by_minute_reference(case: tuple[Schedu
     assert rendered(schedule, start, end) == reference(schedule, start, end, min(earliest, start))
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(cases(edge=True))
 def test_every_dst_edge_rule_matches_the_reference_on_transition_days(

@@ -189,16 +189,23 @@ def test_a_damaged_ledger_is_reported_and_escalation_still_ends_cleanly(world: W
     assert "Traceback" not in output
 
 
-def test_ack_of_a_merged_record_asks_to_pull_instead_of_writing_to_the_old_branch(world: World) -> None:
+def test_ack_of_a_merged_record_from_a_stale_clone_goes_to_the_data_branch(world: World) -> None:
     opened = _opened(world)
     stale = world.clone()
     merger = world.clone()
     git(merger, "merge", "-q", f"origin/{BRANCH}")
     git(merger, "push", "-q", "origin", "HEAD:main")
     before = world.record(BRANCH)
+    main = git(world.remote, "rev-parse", "main")
 
     args = ["ack", "INC-2026-0002", "--root", str(stale), "--at", (opened + timedelta(minutes=1)).isoformat()]
     result = CliRunner().invoke(app, args)
-    assert result.exit_code == 1
-    assert "INC-2026-0002 is on main already" in result.output and "pull, then ack again" in result.output
-    assert world.record(BRANCH) == before
+    assert result.exit_code == 0, result.output
+    assert "INC-2026-0002 acknowledged at 2026-11-23T12:06:00Z on watchbill-data" in result.output
+    assert world.record(BRANCH) == before and git(world.remote, "rev-parse", "main") == main
+    journal = git(world.remote, "show", "watchbill-data:paging/INC-2026-0002.jsonl")
+    assert '"kind":"acknowledged"' in journal
+
+    code, output = world.escalate(opened + timedelta(minutes=20))
+    assert code == 0, output
+    assert world.receiver.requests == [], "acknowledged on the data branch: no step is sent"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.org_repo import git, make_repo
@@ -13,6 +14,9 @@ from support.probe_servers import HttpServer, http_server, tcp_listener
 from typer.testing import CliRunner
 
 from watchbill.cli import app
+from watchbill.errors import UsageError
+from watchbill.probes.usecases import check_probes, probe_status
+from watchbill.validate import load_organisation
 
 AT = ["--at", NOW.isoformat()]
 
@@ -143,3 +147,105 @@ def test_a_damaged_results_file_is_refused_with_its_name(root: Path, tmp_path: P
     code, _, err = invoke("lifecycle", str(tmp_path / "bad.json"), "-C", str(root), *AT)
     assert code == 2
     assert "bad.json:1:2: not JSON" in err
+
+
+def invoke_json(*args: str) -> tuple[int, Any]:
+    code, out, err = invoke(*args, "--format", "json")
+    assert out.startswith("{"), out + err
+    return code, json.loads(out)
+
+
+def test_probe_as_json_prints_each_verdict_and_still_writes_the_results_file(
+    root: Path, tmp_path: Path, server: HttpServer
+) -> None:
+    server.behaviour.status = 503
+    out_file = tmp_path / "r.json"
+    code, data = invoke_json("probe", "--all", "--region", "eu", "--out", str(out_file), "-C", str(root), *AT)
+    assert code == 0
+    assert (data["at"], data["region"], data["shard"], data["out"]) == (
+        "2026-11-23T12:00:00Z",
+        "eu",
+        "1/1",
+        str(out_file),
+    )
+    assert (data["probes"], data["failing"]) == (3, 1)  # api/hourly asks for /ok, which stays up
+    by_key = {r["key"]: r for r in data["results"]}
+    assert by_key["api/health"]["ok"] is False and by_key["api/health"]["error"] == "status 503, expected 200"
+    assert by_key["db/port"]["ok"] is True and by_key["db/port"]["region"] == "eu"
+    assert json.loads(out_file.read_text())["format"] == "watchbill-results/1"  # the file keeps its own format
+
+
+def test_probe_merge_as_json_gives_one_verdict_per_probe(root: Path, tmp_path: Path) -> None:
+    for region in ("eu", "us"):
+        invoke("probe", "--all", "--region", region, "--out", str(tmp_path / f"{region}.json"), "-C", str(root), *AT)
+    merged = tmp_path / "merged.json"
+    code, data = invoke_json(
+        "probe", "merge", str(tmp_path / "eu.json"), str(tmp_path / "us.json"), "-o", str(merged), "-C", str(root), *AT
+    )
+    assert code == 0 and data["out"] == str(merged) and data["failing"] == 0
+    health = next(r for r in data["results"] if r["key"] == "api/health")
+    assert (health["ok"], health["region"], health["regions"]) == (True, "merged", {"eu": True, "us": True})
+    assert json.loads(merged.read_text())["merged"] is True
+
+
+def test_lifecycle_then_status_as_json(root: Path, tmp_path: Path, server: HttpServer) -> None:
+    server.behaviour.status = 503
+    invoke("probe", "--all", "--out", str(tmp_path / "r.json"), "-C", str(root), *AT)
+    code, data = invoke_json("lifecycle", str(tmp_path / "r.json"), "-C", str(root), *AT)
+    assert code == 0
+    assert data["recorded"] is True and data["dry_run"] is False and len(data["run_id"]) == 10
+    assert data["data_commit"] == git(root, "ls-remote", "origin", "refs/heads/watchbill-data").split()[0]
+    assert data["planned"] == [] and data["proposals"] == [] and data["errors"] == []
+    assert any("no pull request is opened" in note for note in data["notes"])
+    later = ["--at", "2026-11-23T12:03:00Z"]
+    code, status = invoke_json("probe", "status", "-C", str(root), *later)
+    assert code == 0
+    assert (status["at"], status["last_run"], status["age_seconds"]) == (
+        "2026-11-23T12:03:00Z",
+        "2026-11-23T12:00:00Z",
+        180,
+    )
+    health = next(p for p in status["probes"] if p["key"] == "api/health")
+    assert (health["state"], health["consecutive_failures"], health["first_failure_at"]) == (
+        "down",
+        1,
+        "2026-11-23T12:00:00Z",
+    )
+    assert health["last_error"] == "status 503, expected 200"
+    assert next(p for p in status["probes"] if p["key"] == "db/port")["state"] == "up"
+
+
+def test_a_dry_run_lifecycle_as_json_lists_what_it_would_open(root: Path, tmp_path: Path, server: HttpServer) -> None:
+    server.behaviour.status = 503
+    results = str(tmp_path / "r.json")
+    invoke("probe", "--all", "--only", "api/health", "--out", results, "-C", str(root), *AT)
+    invoke("lifecycle", results, "-C", str(root), *AT)
+    later = ["--at", "2026-11-23T12:05:00Z"]  # the second failure in a row reaches the threshold
+    invoke("probe", "--all", "--only", "api/health", "--out", results, "-C", str(root), *later)
+    code, data = invoke_json("lifecycle", results, "--dry-run", "-C", str(root), *later)
+    assert code == 0
+    assert (data["dry_run"], data["recorded"], data["data_commit"], data["proposals"]) == (True, True, None, [])
+    assert data["planned"] == [{"action": "open", "incident": "INC-2026-0002", "probe": "api/health"}]
+
+
+def test_probe_compact_as_json(root: Path, tmp_path: Path) -> None:
+    invoke("probe", "--all", "--out", str(tmp_path / "r.json"), "-C", str(root), *AT)
+    invoke("lifecycle", str(tmp_path / "r.json"), "-C", str(root), *AT)
+    code, data = invoke_json("probe", "compact", "-C", str(root), "--at", "2026-11-25T00:00:00Z")
+    assert code == 0
+    assert (data["at"], data["squashed"], data["problems"]) == ("2026-11-25T00:00:00Z", False, [])
+    assert data["changed"] is True
+    assert data["commit"] == git(root, "ls-remote", "origin", "refs/heads/watchbill-data").split()[0]
+    code, again = invoke_json("probe", "compact", "-C", str(root), "--at", "2026-11-25T00:00:00Z")
+    assert code == 0 and again["changed"] is False
+
+
+def test_the_probe_use_cases_need_no_command_line(root: Path, tmp_path: Path) -> None:
+    org = load_organisation(root, now=NOW, use_cache=False)
+    checked = check_probes(org, NOW, all_probes=True, only=["db/port"], out=tmp_path / "r.json")
+    assert [r.key for r in checked.results.results] == ["db/port"] and checked.failing == 0
+    with pytest.raises(UsageError, match="--budget must be longer than 0s"):
+        check_probes(org, NOW, budget="0s")
+    (tmp_path / "empty-checkout").mkdir()
+    status = probe_status(org, state=tmp_path / "empty-checkout")
+    assert status.snapshot.last_run is None and sorted(status.probes) == ["api/health", "api/hourly", "db/port"]

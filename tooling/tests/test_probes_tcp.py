@@ -33,7 +33,6 @@ def test_closed_port_fails_with_the_reason() -> None:
     assert "refused" in result.error.lower()
 
 
-
 def test_a_host_that_does_not_resolve_says_so() -> None:
     # getaddrinfo's error as the resolver raises it; os.strerror alone would print "Unknown error -2".
     reason = os_reason(socket.gaierror(socket.EAI_NONAME, "Name or service not known"))

@@ -14,7 +14,7 @@ from support.site_org import NOW, serve, site_org, site_snapshot
 from watchbill.site.engine import build_site
 from watchbill.validate import load_organisation
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PAGES = [

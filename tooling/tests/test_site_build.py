@@ -230,3 +230,18 @@ def test_a_configured_nav_gets_the_internal_page_after_the_generated_ones(tmp_pa
     site = build(load_organisation(root, now=NOW, use_cache=False), None, "internal", NOW)
     nav = WatchbillPlugin()._nav(config, site)
     assert [next(iter(entry)) for entry in nav] == ["Status", "History", "Reliability", "On call", "About"]
+
+
+def test_the_404_page_links_stay_under_a_project_sites_path(tmp_path: Path) -> None:
+    """GitHub serves 404.html for any missing path of https://org.github.io/repo/, so its links must carry
+    /repo/ rather than point at the host's root."""
+    root = site_org(tmp_path / "org")
+    settings = root / "policies" / "settings.yaml"
+    settings.write_text(
+        settings.read_text().replace("status_page:\n", "status_page:\n  url: https://example.github.io/ops/\n", 1)
+    )
+    site_dir = _build(root, "public", tmp_path / "out").site_dir
+    page = (site_dir / "404.html").read_text(encoding="utf-8")
+    links = re.findall(r'(?:href|src)="(/[^"]*)"', page)
+    assert links, "the 404 page links to the site's assets and pages"
+    assert all(link.startswith("/ops/") for link in links), [lk for lk in links if not lk.startswith("/ops/")]

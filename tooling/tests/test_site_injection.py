@@ -24,6 +24,8 @@ from watchbill.site.audience import AUDIENCES
 from watchbill.site.engine import build_site
 from watchbill.validate import load_organisation
 
+pytestmark = pytest.mark.slow  # builds whole sites, several in a browser
+
 HTML_TRICKS = (
     "<script>window.__pwned=1;alert(1)</script>",
     '<img src=x onerror="window.__pwned=1;alert(2)">',

@@ -14,6 +14,7 @@ would bury the one a person has to fix. Bytes that cannot live in a text file (n
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -25,8 +26,9 @@ from pathlib import Path
 import pytest
 from support.orgfactory import MINIMAL_ORG, NOW, build_org, write_file
 
-from watchbill.loader import MAX_FILE_BYTES
+from watchbill.files.loader import MAX_FILE_BYTES
 from watchbill.validate import validate
+from watchbill.validate.rules import RULES
 
 CORPUS = Path(__file__).parent / "corpus" / "bad"
 WATCHBILL = Path(sys.executable).parent / "watchbill"
@@ -266,14 +268,47 @@ def test_cli_json_format_lists_every_problem_with_its_location(tmp_path: Path) -
     root = build_org(tmp_path / "org", {case.place: case.content})
     result = run_cli("validate", root, "--at", AT, "--format", "json", cache=tmp_path / "cache")
     assert result.returncode == 1
-    problems = json.loads(result.stdout)
+    report = json.loads(result.stdout)
+    assert (report["at"], report["error_count"], report["warning_count"]) == (AT, 1, 1)
+    problems = report["problems"]
     assert all(set(p) == {"path", "line", "column", "level", "message", "rule"} for p in problems)
     assert {(p["path"], p["line"], p["column"], p["level"], p["rule"]) for p in problems} == case.expected
 
 
-def test_cli_json_format_is_an_empty_list_when_clean(tmp_path: Path) -> None:
+def test_cli_json_format_is_one_object_with_no_problems_when_clean(tmp_path: Path) -> None:
     result = run_cli("validate", build_org(tmp_path / "org"), "--at", AT, "--format", "json", cache=tmp_path / "c")
-    assert (result.returncode, json.loads(result.stdout)) == (0, [])
+    assert (result.returncode, json.loads(result.stdout)) == (
+        0,
+        {"at": AT, "files_checked": 9, "files_cached": 0, "error_count": 0, "warning_count": 0, "problems": []},
+    )
+
+
+def _rule_ids_in_source() -> set[str]:
+    """Every rule id the checks spell out: kebab-case string constants in the modules that make findings."""
+    package = Path(__file__).resolve().parents[1] / "watchbill"
+    modules = [
+        package / "files" / "loader.py",
+        package / "files" / "kinds.py",
+        *sorted((package / "validate").glob("*.py")),
+    ]
+    kebab = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
+    found = set()
+    for module in modules:
+        if module.name == "rules.py":
+            continue
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and kebab.match(node.value):
+                found.add(node.value)
+    return found - {"utf-8", "utf-8-sig"}
+
+
+def test_every_rule_the_checks_use_is_in_the_one_registry_and_no_other() -> None:
+    assert _rule_ids_in_source() == set(RULES)
+    assert all(rule.summary.endswith(".") and rule.id == key for key, rule in RULES.items())
+
+
+def test_every_rule_in_the_corpus_is_registered() -> None:
+    assert {rule for case in CASES for *_, rule in case.expected} <= set(RULES)
 
 
 def test_cli_github_format_writes_workflow_annotations(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 The public surface is what this module lists; everything else is internal and may change.
 """
 
+from .errors import WatchbillError
 from .models import Incident, Maintenance, Schedule, Service, Severity
 from .organisation import InvalidOrganisation, Organisation
 from .problems import Problem
@@ -20,6 +21,7 @@ __all__ = [
     "Schedule",
     "Service",
     "Severity",
+    "WatchbillError",
     "__version__",
     "load_organisation",
     "validate",

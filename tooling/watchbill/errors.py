@@ -5,7 +5,7 @@
     ├── DataError                 the organisation's files are at fault; ``problems`` locates each finding
     │   ├── LocatedError          one file cannot be read as data (problems.py)
     │   ├── InvalidOrganisation   the files have errors and the command needs valid data (organisation.py)
-    │   └── EditError             an edit would make a record invalid; nothing was written (yamledit.py)
+    │   └── EditError             an edit would make a record invalid; nothing was written (files/yamledit.py)
     ├── RequestError              the request does not fit the data: unknown person, record already resolved,
     │                             an id someone else took, a rejected intake form, a bad shard
     ├── StateError                the machine's own state (data branch ledger, results file) is damaged

@@ -8,6 +8,7 @@ says what would be right, and serialises back to the same text so round trips ar
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Annotated, Any
@@ -19,6 +20,11 @@ _DURATION_RE = re.compile(
     r"^(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m(?!s))?(?:(?P<s>\d+)s)?(?:(?P<ms>\d+)ms)?$"
 )
 _DURATION_UNITS = (("w", 604800.0), ("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0), ("ms", 0.001))
+MAX_DURATION = timedelta(weeks=5200)
+"""Longer durations are typos; with instants inside :data:`YEARS` every sum stays a valid datetime."""
+YEARS = range(1970, 9001)
+"""Supported years for instants and dates: every duration added to or taken from one stays in range, and a
+local time converts to UTC without overflow (``datetime`` ends at 9999-12-31)."""
 
 
 def parse_duration(value: object) -> timedelta:
@@ -32,7 +38,14 @@ def parse_duration(value: object) -> timedelta:
     if not text or match is None or not any(match.groupdict().values()):
         raise ValueError(f"'{value}' is not a duration; write it like '30s', '5m', '1h30m', '2d' or '1w'")
     seconds = sum(float(match.group(unit) or 0) * factor for unit, factor in _DURATION_UNITS)
+    if seconds > MAX_DURATION.total_seconds():
+        longest = format_duration(MAX_DURATION)
+        raise ValueError(f"'{_clip(text)}' is too long; a duration is at most {longest} (about 100 years)")
     return timedelta(seconds=seconds)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def format_duration(value: timedelta) -> str:
@@ -72,7 +85,13 @@ def parse_instant(value: object) -> datetime:
         raise ValueError(f"an instant is ISO-8601 text like 2026-03-08T09:00:00Z, not {value!r}")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f"'{value}' has no UTC offset; add 'Z' or an offset such as +01:00")
+    _check_year(parsed, value)
     return parsed
+
+
+def _check_year(parsed: date, value: object) -> None:
+    if parsed.year not in YEARS:
+        raise ValueError(f"'{value}' is outside the supported years {YEARS[0]} to {YEARS[-1]}; check the year")
 
 
 def format_instant(value: datetime) -> str:
@@ -89,16 +108,19 @@ Instant = Annotated[
 
 
 def parse_date(value: object) -> date:
+    """Dates keep to :data:`YEARS` like instants, since due dates are compared and shifted too."""
+    parsed: date | None = None
     if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValueError(f"'{value}' is not a date; write it like 2026-03-31")
+        parsed = value.date()
+    elif isinstance(value, date):
+        parsed = value
+    elif isinstance(value, str):
+        with suppress(ValueError):
+            parsed = date.fromisoformat(value.strip())
+    if parsed is None:
+        raise ValueError(f"'{value}' is not a date; write it like 2026-03-31")
+    _check_year(parsed, value)
+    return parsed
 
 
 Day = Annotated[
@@ -181,7 +203,9 @@ Id = Annotated[str, StringConstraints(pattern=_ID)]
 """Lower-case slug: safe in file names, URLs and branch names, and cannot traverse paths."""
 
 SeverityId = Annotated[str, StringConstraints(pattern=r"^SEV-[0-9]$")]
-IncidentId = Annotated[str, StringConstraints(pattern=r"^INC-[0-9]{4}-[0-9]{4}$")]
+INCIDENT_ID_PATTERN = r"^INC-[0-9]{4}-[0-9]{4}$"
+"""The one spelling of an incident id's form; :class:`watchbill.incidents.ids.IncidentId` gives it meaning."""
+IncidentIdText = Annotated[str, StringConstraints(pattern=INCIDENT_ID_PATTERN)]
 MaintenanceId = Annotated[str, StringConstraints(pattern=r"^MNT-[0-9]{4}-[0-9]{4}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]

@@ -178,17 +178,21 @@ def impact_end(incident: Incident, now: datetime) -> datetime:
     return incident.mitigated_at or incident.resolved_at or now
 
 
-def outages(incidents: Iterable[Incident], service_id: str, now: datetime) -> list[Outage]:
-    """Weighted downtime of one service; overlapping incidents count once, at the heavier weight."""
+def _intervals(incidents: Iterable[Incident], service_id: str, now: datetime) -> list[tuple[datetime, datetime, float]]:
+    """(start, end, weight) of every incident that took ``service_id`` down, cut at ``now``."""
     intervals: list[tuple[datetime, datetime, float]] = []
     for incident in incidents:
+        end = min(impact_end(incident, now), now)
         for affected in incident.services:
             weight = IMPACT_WEIGHT[affected.impact]
-            end = min(impact_end(incident, now), now)
             if affected.service == service_id and weight > 0 and end > incident.started_at:
                 intervals.append((incident.started_at, end, weight))
-    if not intervals:
-        return []
+    return intervals
+
+
+def outages(incidents: Iterable[Incident], service_id: str, now: datetime) -> list[Outage]:
+    """Weighted downtime of one service; overlapping incidents count once, at the heavier weight."""
+    intervals = _intervals(incidents, service_id, now)
     bounds = sorted({moment for start, end, _ in intervals for moment in (start, end)})
     out: list[Outage] = []
     for left, right in pairwise(bounds):

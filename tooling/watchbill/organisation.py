@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DataError
-from .loader import Loc
+from .files.loader import Loc
 from .models import (
     Channel,
     EscalationPolicy,
@@ -53,11 +53,9 @@ class Organisation:
         return self.sources.get((kind, ident), Source(""))
 
     def incident_path(self, incident_id: str) -> Path:
-        """Where the record lives, or where a new one belongs (incidents/YYYY/INC-YYYY-NNNN.yaml)."""
-        known = self.sources.get(("incident", incident_id))
-        if known is not None:
-            return self.root / known.path
-        return self.root / "incidents" / incident_id[4:8] / f"{incident_id}.yaml"
+        """Where a loaded record's file is; a new record's place is its id's
+        (:attr:`watchbill.incidents.ids.IncidentId.path`)."""
+        return self.root / self.sources[("incident", incident_id)].path
 
     def policy_for(self, service: Service, severity: Severity | None = None) -> EscalationPolicy | None:
         """Service's own policy, else the severity's, else the organisation default."""
@@ -72,15 +70,6 @@ class Organisation:
 
     def open_incidents(self) -> list[Incident]:
         return sorted((i for i in self.incidents.values() if i.is_open), key=lambda i: i.started_at)
-
-    def next_incident_id(self, year: int) -> str:
-        """Next free number for the year; callers that race must still check the id is free on push."""
-        prefix = f"INC-{year:04d}-"
-        numbers = [int(i[len(prefix) :]) for i in self.incidents if i.startswith(prefix)]
-        directory = self.root / "incidents" / f"{year:04d}"
-        if directory.is_dir():
-            numbers += [int(p.stem[len(prefix) :]) for p in directory.glob(f"{prefix}[0-9][0-9][0-9][0-9].y*ml")]
-        return f"{prefix}{max(numbers, default=0) + 1:04d}"
 
 
 class InvalidOrganisation(DataError):

@@ -5,10 +5,14 @@ from __future__ import annotations
 import io
 import subprocess
 import tarfile
+import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from .errors import UsageError
-from .kinds import DATA_FOLDERS
+from .files.kinds import DATA_FOLDERS
+from .organisation import Organisation
+from .validate import validate
 
 
 class RevisionError(UsageError):
@@ -43,3 +47,10 @@ def export_revision(repository: Path, revision: str, target: Path) -> Path:
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(target, filter="data")  # refuses links and paths that leave the target
     return target
+
+
+def organisation_at(repository: Path, revision: str, *, now: datetime) -> Organisation:
+    """The organisation as ``revision`` held it; read leniently, so a base with errors can still be compared."""
+    with tempfile.TemporaryDirectory(prefix="watchbill-base-") as tmp:
+        export_revision(repository, revision, Path(tmp))
+        return validate(Path(tmp), now=now, use_cache=False).organisation

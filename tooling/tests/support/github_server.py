@@ -1,32 +1,52 @@
-"""A local stand-in for the parts of GitHub's REST API that watchbill uses, following the documentation.
+"""A local stand-in for the parts of GitHub's REST API that watchbill and its workflows use, as GitHub documents them.
 
-It runs a real HTTP server on 127.0.0.1 in a thread and answers as GitHub does:
+It runs a real HTTP server on 127.0.0.1 in a thread. Every route below was checked against GitHub's OpenAPI
+description (npm ``@octokit/openapi``, ``generated/api.github.com.json``): request fields, limits, status codes.
 
-- ``GET /repos/{owner}/{repo}/pulls`` with ``state`` (open, closed, all), ``head=owner:branch`` and
-  ``base`` filters, newest first;
-- ``POST /repos/{owner}/{repo}/pulls`` -> 201, or 422 when the branch already has an open pull request
-  ("A pull request already exists for owner:branch.") or, given the bare repository tests push to, when
-  the head branch was never pushed;
-- ``GET`` and ``PATCH /repos/{owner}/{repo}/pulls/{number}`` and ``.../issues/{number}``;
-- ``POST /repos/{owner}/{repo}/issues/{number}/labels`` -> 200 with the issue's labels;
-- ``GET`` and ``POST /repos/{owner}/{repo}/issues/{number}/comments``;
-- ``GET /repos/{owner}/{repo}/installation`` and ``POST /app/installations/{id}/access_tokens`` for a
-  GitHub App, checking the JWT's signature against ``app_public_key``.
+- ``GET /repos/{o}/{r}/pulls`` with ``state`` (open, closed, all), ``head=owner:branch``, ``base``, ``per_page``
+  (30 by default, at most 100) and ``page``, newest first;
+- ``POST /repos/{o}/{r}/pulls`` -> 201, or
+  403 "GitHub Actions is not permitted to create or approve pull requests." for a workflow's ``GITHUB_TOKEN``
+  while the repository's "Allow GitHub Actions to create and approve pull requests" is off (a new
+  organisation's default; ``actions_create_pulls=True`` turns it on), or 422 when a field is missing or too
+  long, the branch already has an open pull request ("A pull request already exists for owner:branch."),
+  and, given the bare repository tests push to, when the head or the base branch does not exist or the head
+  has nothing the base lacks ("No commits between main and X");
+- ``GET`` and ``PATCH /repos/{o}/{r}/pulls/{n}`` and ``.../issues/{n}``;
+- ``POST /repos/{o}/{r}/issues/{n}/labels`` -> 200 with the issue's labels; 422 for an empty list (``minItems: 1``);
+- ``GET`` and ``POST /repos/{o}/{r}/issues/{n}/comments``;
+- ``POST /repos/{o}/{r}/dispatches`` -> 204 (``event_type`` at most 100 characters, ``client_payload`` at most
+  10 top-level keys), recorded in ``dispatches``: the probe workflow's ``gh api`` call;
+- ``PUT /repos/{o}/{r}/actions/workflows/{file}/enable`` -> 204, 404 for a workflow the repository lacks:
+  the keepalive workflow's ``gh api`` call;
+- ``GET /repos/{o}/{r}/installation`` and ``POST /app/installations/{id}/access_tokens`` for a GitHub App: the
+  JWT must be signed (RS256) with the key in ``app_public_key``, unexpired, and expire at most 10 minutes
+  ahead; installation tokens last an hour.
 
-Pull requests are issues, numbered from one counter. Requests without an accepted bearer token get 401,
-unknown numbers and routes 404, and every request is logged, so tests assert what a client really sent.
-``queue`` holds canned responses (status, headers, body) served before the real handling, for rate limits.
+Tokens: ``tokens`` maps each token GitHub knows to a :class:`Grant` (who holds it, its fine-grained
+permissions, when it expires). An unknown or expired token gets 401 "Bad credentials"; a route the grant does
+not cover gets 403 "Resource not accessible by integration" (or "... by personal access token"). Titles are
+limited to 256 characters and bodies to 65536, as GitHub limits them; a request body over ``MAX_REQUEST_BYTES``
+is refused with 413 without being read. Error bodies carry ``message``, ``documentation_url``, ``status`` and,
+for 422, ``errors``.
 
-    with FakeGitHub(bare=remote) as github:
+Pull requests are issues, numbered from one counter. Unknown numbers and routes get 404, and every request is
+logged, so tests assert what a client really sent. ``queue`` holds canned answers (status, headers, body)
+served before the real handling, for rate limits; a :class:`Drip` body is sent slowly or at length, for
+clients that must bound time and size.
+
+    with FakeGitHub(bare=remote, actions_create_pulls=True) as github:
         env = github.env()  # GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_TOKEN
 """
 
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import threading
+import time
+from base64 import urlsafe_b64decode
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -35,7 +55,38 @@ from urllib.parse import parse_qs, urlsplit
 
 TOKEN = "test-token-not-secret"
 INSTALLATION = 4242
+DOCS = "https://docs.github.com/rest"
+MAX_TITLE = 256
+MAX_BODY = 65536
+MAX_REQUEST_BYTES = 1024 * 1024
+JWT_MAX_LIFETIME = 600
+ACTIONS_REFUSAL = "GitHub Actions is not permitted to create or approve pull requests."
+WORKFLOW_PERMISSIONS = {"contents": "write", "pull-requests": "write", "issues": "write", "actions": "write"}
+"""What the shipped workflows grant their jobs' ``GITHUB_TOKEN`` between them."""
 Answer = tuple[int, Any]
+_LEVELS = {"read": 1, "write": 2, "admin": 3}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a token may do. ``kind`` is ``actions`` (a workflow's GITHUB_TOKEN), ``app`` or ``user``."""
+
+    kind: str
+    permissions: Mapping[str, str]
+    expires: float | None = None
+
+
+@dataclass(frozen=True)
+class Drip:
+    """A canned body of ``size`` bytes sent ``chunk`` bytes at a time, ``pause`` seconds apart.
+
+    ``declare`` sends a Content-Length up front; ``slow_headers`` trickles the status line and headers too."""
+
+    size: int
+    chunk: int = 65536
+    pause: float = 0.0
+    declare: bool = True
+    slow_headers: bool = False
 
 
 @dataclass
@@ -73,16 +124,33 @@ class Issue:
 
 class FakeGitHub:
     def __init__(
-        self, *, owner: str = "example", repo: str = "ops", token: str = TOKEN, bare: Path | None = None
+        self,
+        *,
+        owner: str = "example",
+        repo: str = "ops",
+        token: str = TOKEN,
+        bare: Path | None = None,
+        actions_create_pulls: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.owner, self.repo, self.token, self.bare = owner, repo, token, bare
-        self.minted: set[str] = set()
+        self.actions_create_pulls = actions_create_pulls
+        """Settings → Actions → General → "Allow GitHub Actions to create and approve pull requests"."""
+        self.clock = clock
+        self.tokens: dict[str, Grant] = {token: Grant("actions", WORKFLOW_PERMISSIONS)}
         self.issues: dict[int, Issue] = {}
         self.requests: list[Request] = []
         self.queue: list[tuple[int, dict[str, str], Any]] = []
+        self.dispatches: list[dict[str, Any]] = []
+        self.workflows: dict[str, str] = {}
+        """Workflow file -> state; with ``bare``, the files under .github/workflows on its HEAD count too."""
         self.app_public_key: Any = None
         self.installation_token = "installation-token"
+        self.sent_bytes = 0
+        """Body bytes written by :class:`Drip` answers so far."""
         self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self._caller = Grant("actions", {})
         self._next_comment = 1000
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
@@ -94,6 +162,7 @@ class FakeGitHub:
         return self
 
     def __exit__(self, *_: object) -> None:
+        self.stopping.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
@@ -110,6 +179,11 @@ class FakeGitHub:
 
     def env(self) -> dict[str, str]:
         return {"GITHUB_API_URL": self.url, "GITHUB_REPOSITORY": self.repository, "GITHUB_TOKEN": self.token}
+
+    def grant(self, token: str, kind: str = "user", **permissions: str) -> str:
+        """Make ``token`` known with these permissions (``pull_requests="write"`` for ``pull-requests``)."""
+        self.tokens[token] = Grant(kind, {name.replace("_", "-"): level for name, level in permissions.items()})
+        return token
 
     @property
     def pulls(self) -> list[Issue]:
@@ -147,53 +221,76 @@ class FakeGitHub:
         return status, {"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4999"}, payload
 
     def _route(self, request: Request) -> Answer:
-        method, path, body = request.method, request.path, request.body
+        method, path = request.method, request.path
         auth = request.headers.get("authorization", "")
-        if method == "POST" and re.fullmatch(rf"/app/installations/{INSTALLATION}/access_tokens", path):
-            if not self._app_auth(auth):
-                return 401, _error("A JSON web token could not be decoded")
-            self.minted.add(self.installation_token)
-            return 201, {"token": self.installation_token, "expires_at": "2026-11-23T13:00:00Z"}
+        if method == "POST" and path == f"/app/installations/{INSTALLATION}/access_tokens":
+            refused = self._app_auth(auth)
+            if refused:
+                return 401, _error(401, refused)
+            self.tokens[self.installation_token] = Grant("app", WORKFLOW_PERMISSIONS, self.clock() + 3600)
+            expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.clock() + 3600))
+            return 201, {"token": self.installation_token, "expires_at": expires}
         prefix = f"/repos/{self.owner}/{self.repo}"
         if method == "GET" and path == f"{prefix}/installation":
-            return (200, {"id": INSTALLATION}) if self._app_auth(auth) else (401, _error("Bad JWT"))
-        if auth.removeprefix("Bearer ").removeprefix("token ") not in {self.token, *self.minted}:
-            return 401, _error("Bad credentials")
+            refused = self._app_auth(auth)
+            return (401, _error(401, refused)) if refused else (200, {"id": INSTALLATION})
+        if not auth:
+            return 401, _error(401, "Requires authentication")
+        grant = self.tokens.get(auth.removeprefix("Bearer ").removeprefix("token "))
+        if grant is None or (grant.expires is not None and grant.expires <= self.clock()):
+            return 401, _error(401, "Bad credentials")
         if not path.startswith(prefix + "/"):
-            return 404, _error("Not Found")
-        return self._repository(method, path[len(prefix) + 1 :].split("/"), request.query, body)
+            return 404, _error(404, "Not Found")
+        self._caller = grant
+        return self._repository(method, path[len(prefix) + 1 :].split("/"), request.query, request.body)
 
     def _repository(self, method: str, parts: list[str], query: dict[str, list[str]], body: Any) -> Answer:
+        issue = self._numbered(parts[1]) if len(parts) > 1 and parts[0] in ("pulls", "issues") else None
+        needed = _permission(method, parts, is_pull=issue is not None and issue.head is not None)
+        if needed is not None and not self._allowed(*needed):
+            what = "integration" if self._caller.kind != "user" else "personal access token"
+            return 403, _error(403, f"Resource not accessible by {what}")
         match (method, parts):
             case ("GET", ["pulls"]):
-                return 200, [self._pull_json(p) for p in self._listed(query)]
+                return 200, [self._pull_json(p) for p in _page(self._listed(query), query)]
             case ("POST", ["pulls"]):
                 return self._create_pull(body)
-            case ("GET" | "PATCH", ["pulls" | "issues" as kind, number]):
-                issue = self._numbered(number, pull=kind == "pulls")
-                if issue is None:
-                    return 404, _error("Not Found")
-                if method == "PATCH":
-                    _patch(issue, body)
+            case ("GET" | "PATCH", ["pulls" | "issues" as kind, _]):
+                if issue is None or (kind == "pulls" and issue.head is None):
+                    return 404, _error(404, "Not Found")
+                if method == "PATCH" and (invalid := _patch(issue, body)):
+                    return 422, invalid
                 return 200, self._pull_json(issue) if kind == "pulls" else self._issue_json(issue)
-            case ("POST" | "GET", ["issues", number, "labels" | "comments" as part]):
-                issue = self._numbered(number)
-                return (404, _error("Not Found")) if issue is None else self._issue_part(method, issue, part, body)
-        return 404, _error("Not Found")
+            case ("POST" | "GET", ["issues", _, "labels" | "comments" as part]):
+                return (404, _error(404, "Not Found")) if issue is None else self._issue_part(method, issue, part, body)
+            case ("POST", ["dispatches"]):
+                return self._dispatch(body)
+            case ("PUT", ["actions", "workflows", name, "enable"]):
+                if not self._has_workflow(name):
+                    return 404, _error(404, "Not Found")
+                self.workflows[name] = "active"
+                return 204, None
+        return 404, _error(404, "Not Found")
+
+    def _allowed(self, permissions: tuple[str, ...], level: str) -> bool:
+        granted = self._caller.permissions
+        return any(_LEVELS.get(granted.get(name, ""), 0) >= _LEVELS[level] for name in permissions)
 
     def _issue_part(self, method: str, issue: Issue, part: str, body: Any) -> Answer:
         if (method, part) == ("GET", "comments"):
             return 200, [self._comment_json(issue, c) for c in issue.comments]
         if (method, part) == ("POST", "comments"):
             if not isinstance(body, dict) or not isinstance(body.get("body"), str):
-                return 422, _error("Validation Failed")
+                return 422, _invalid("IssueComment", "body", "missing_field")
+            if len(body["body"]) > MAX_BODY:
+                return 422, _too_long("IssueComment", "body", MAX_BODY)
             self._next_comment += 1
             issue.comments.append(Comment(self._next_comment, body["body"], "watchbill[bot]"))
             return 201, self._comment_json(issue, issue.comments[-1])
         if method == "POST":
             names = body.get("labels") if isinstance(body, dict) else body
-            if not isinstance(names, list):
-                return 422, _error("Validation Failed")
+            if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+                return 422, _error(422, 'Invalid request.\n\nNo subschema in "oneOf" matched.')
             issue.labels += [name for name in dict.fromkeys(names) if name not in issue.labels]
         return 200, [{"name": name} for name in issue.labels]
 
@@ -211,37 +308,68 @@ class FakeGitHub:
         return sorted(found, key=lambda p: p.number, reverse=True)  # GitHub's default: newest first
 
     def _create_pull(self, body: Any) -> Answer:
+        if self._caller.kind == "actions" and not self.actions_create_pulls:
+            return 403, _error(403, ACTIONS_REFUSAL, docs=f"{DOCS}/pulls/pulls#create-a-pull-request")
         if not isinstance(body, dict):
-            return 422, _error("Validation Failed")
+            return 422, _error(422, "Validation Failed")
         missing = [k for k in ("title", "head", "base") if not isinstance(body.get(k), str) or not body[k]]
         if missing:
-            return 422, _invalid(missing[0], "missing_field")
-        head = body["head"].split(":", 1)[-1]
-        if not self._pushed(head):
-            return 422, _invalid("head", "invalid")
+            return 422, _invalid("PullRequest", missing[0], "missing_field")
+        for name, limit in (("title", MAX_TITLE), ("body", MAX_BODY)):
+            if len(str(body.get(name) or "")) > limit:
+                return 422, _too_long("PullRequest", name, limit)
+        owner, _, head = body["head"].rpartition(":")
+        base = body["base"]
+        if owner not in ("", self.owner) or not self._branch(head):
+            return 422, _invalid("PullRequest", "head", "invalid")
+        if not self._branch(base):
+            return 422, _invalid("PullRequest", "base", "invalid")
         if any(p.head == head and p.state == "open" for p in self.pulls):
-            message = f"A pull request already exists for {self.owner}:{head}."
-            return 422, _error("Validation Failed", [{"resource": "PullRequest", "code": "custom", "message": message}])
-        pull = Issue(0, body["title"], body.get("body") or "", "watchbill[bot]", head=head, base=body["base"])
+            return 422, _custom(f"A pull request already exists for {self.owner}:{head}.")
+        if not self._ahead(head, base):
+            return 422, _custom(f"No commits between {base} and {head}")
+        pull = Issue(0, body["title"], body.get("body") or "", "watchbill[bot]", head=head, base=base)
         return 201, self._pull_json(self._add(pull))
+
+    def _dispatch(self, body: Any) -> Answer:
+        event = body.get("event_type") if isinstance(body, dict) else None
+        if not isinstance(event, str) or not event:
+            return 422, _invalid("Repository", "event_type", "missing_field")
+        if len(event) > 100:
+            return 422, _too_long("Repository", "event_type", 100)
+        payload = body.get("client_payload", {})
+        if not isinstance(payload, dict) or len(payload) > 10:
+            return 422, _error(422, "client_payload may have at most 10 top-level properties")
+        self.dispatches.append({"event_type": event, "client_payload": payload})
+        return 204, None
 
     def _add(self, issue: Issue) -> Issue:
         issue.number = len(self.issues) + 1
         self.issues[issue.number] = issue
         return issue
 
-    def _numbered(self, number: str, *, pull: bool = False) -> Issue | None:
-        issue = self.issues.get(int(number)) if number.isdigit() else None
-        return None if issue is None or (pull and issue.head is None) else issue
+    def _numbered(self, number: str) -> Issue | None:
+        return self.issues.get(int(number)) if number.isdigit() else None
 
-    def _pushed(self, branch: str) -> bool:
+    def _git(self, *args: str) -> subprocess.CompletedProcess[str]:
+        assert self.bare is not None
+        return subprocess.run(
+            ["git", "--git-dir", str(self.bare), *args], capture_output=True, text=True, check=False, timeout=30
+        )
+
+    def _branch(self, name: str) -> bool:
+        return self.bare is None or self._git("rev-parse", "--verify", "--quiet", f"refs/heads/{name}").returncode == 0
+
+    def _ahead(self, head: str, base: str) -> bool:
         if self.bare is None:
             return True
-        ref = f"refs/heads/{branch}"
-        found = subprocess.run(
-            ["git", "--git-dir", str(self.bare), "rev-parse", "--verify", "--quiet", ref], check=False
-        )
-        return found.returncode == 0
+        counted = self._git("rev-list", "--count", f"refs/heads/{base}..refs/heads/{head}")
+        return counted.returncode == 0 and int(counted.stdout.strip() or 0) > 0
+
+    def _has_workflow(self, name: str) -> bool:
+        if name in self.workflows:
+            return True
+        return self.bare is not None and self._git("cat-file", "-e", f"HEAD:.github/workflows/{name}").returncode == 0
 
     def _html(self, issue: Issue) -> str:
         kind = "issues" if issue.head is None else "pull"
@@ -278,47 +406,95 @@ class FakeGitHub:
             "html_url": f"{self._html(issue)}#issuecomment-{comment.id}",
         }
 
-    def _app_auth(self, auth: str) -> bool:
-        """A JWT signed (RS256) with the App's private key, as GitHub checks it."""
-        from base64 import urlsafe_b64decode
-
+    def _app_auth(self, auth: str) -> str | None:
+        """Why GitHub refuses the App's JWT, or None: signed (RS256) with the App's key, unexpired, short-lived."""
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import padding
 
         if self.app_public_key is None or not auth.startswith("Bearer ") or auth.count(".") != 2:
-            return False
-        head, claims, signature = auth.removeprefix("Bearer ").split(".")
+            return "A JSON web token could not be decoded"
+        head, claims_part, signature = auth.removeprefix("Bearer ").split(".")
         try:
             self.app_public_key.verify(
-                urlsafe_b64decode(signature + "=" * (-len(signature) % 4)),
-                f"{head}.{claims}".encode(),
-                padding.PKCS1v15(),
-                hashes.SHA256(),
+                _unb64(signature), f"{head}.{claims_part}".encode(), padding.PKCS1v15(), hashes.SHA256()
             )
+            claims = json.loads(_unb64(claims_part))
         except (InvalidSignature, ValueError):
-            return False
-        return True
+            return "A JSON web token could not be decoded"
+        now = self.clock()
+        expires, issued = claims.get("exp"), claims.get("iat")
+        if not isinstance(expires, int) or expires <= now:
+            return "'Expiration time' claim ('exp') must be a numeric value representing the future time"
+        if expires - now > JWT_MAX_LIFETIME:
+            return "'Expiration time' claim ('exp') is too far in the future"
+        if not isinstance(issued, int) or issued > now + 60:
+            return "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued"
+        return None
 
 
-def _patch(issue: Issue, body: Any) -> None:
-    if isinstance(body, dict):
-        issue.title = body.get("title", issue.title)
-        issue.body = body.get("body", issue.body)
-        issue.state = body.get("state", issue.state)
-        if issue.head is not None:
-            issue.base = body.get("base", issue.base)
+def _permission(method: str, parts: list[str], *, is_pull: bool) -> tuple[tuple[str, ...], str] | None:
+    """The fine-grained permissions (any one suffices) and level a route needs, as GitHub's docs list them."""
+    level = "read" if method == "GET" else "write"
+    match parts:
+        case ["pulls", *_]:
+            return ("pull-requests",), level
+        case ["issues", *_]:
+            return (("issues", "pull-requests") if is_pull else ("issues",)), level
+        case ["dispatches"]:
+            return ("contents",), "write"
+        case ["actions", "workflows", _, "enable"]:
+            return ("actions",), "write"
+    return None
 
 
-def _error(message: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {"message": message, "documentation_url": "https://docs.github.com/rest"}
+def _page(items: list[Issue], query: dict[str, list[str]]) -> list[Issue]:
+    size = min(int(query.get("per_page", ["30"])[0] or 30), 100)
+    page = max(int(query.get("page", ["1"])[0] or 1), 1)
+    return items[(page - 1) * size : page * size]
+
+
+def _patch(issue: Issue, body: Any) -> dict[str, Any] | None:
+    """Apply a PATCH; the 422 body when a field is invalid (nothing is changed then)."""
+    if not isinstance(body, dict):
+        return None
+    if body.get("state", issue.state) not in ("open", "closed"):
+        return _invalid("Issue", "state", "invalid")
+    for name, limit in (("title", MAX_TITLE), ("body", MAX_BODY)):
+        if len(str(body.get(name) or "")) > limit:
+            return _too_long("Issue", name, limit)
+    issue.title = body.get("title", issue.title)
+    issue.body = body.get("body", issue.body)
+    issue.state = body.get("state", issue.state)
+    if issue.head is not None:
+        issue.base = body.get("base", issue.base)
+    return None
+
+
+def _error(status: int, message: str, errors: list[dict[str, str]] | None = None, docs: str = DOCS) -> dict[str, Any]:
+    data: dict[str, Any] = {"message": message, "documentation_url": docs, "status": str(status)}
     if errors:
         data["errors"] = errors
     return data
 
 
-def _invalid(name: str, code: str) -> dict[str, Any]:
-    return _error("Validation Failed", [{"resource": "PullRequest", "field": name, "code": code}])
+def _invalid(resource: str, name: str, code: str) -> dict[str, Any]:
+    return _error(422, "Validation Failed", [{"resource": resource, "field": name, "code": code}])
+
+
+def _too_long(resource: str, name: str, limit: int) -> dict[str, Any]:
+    message = f"{name} is too long (maximum is {limit} characters)"
+    return _error(
+        422, "Validation Failed", [{"resource": resource, "field": name, "code": "custom", "message": message}]
+    )
+
+
+def _custom(message: str) -> dict[str, Any]:
+    return _error(422, "Validation Failed", [{"resource": "PullRequest", "code": "custom", "message": message}])
+
+
+def _unb64(text: str) -> bytes:
+    return urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -331,24 +507,59 @@ class _Handler(BaseHTTPRequestHandler):
         fake: FakeGitHub = self.server.fake  # type: ignore[attr-defined]
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_REQUEST_BYTES:
+            self.close_connection = True  # the body is never read
+            self._answer(413, {"Connection": "close"}, _error(413, "Payload too large"))
+            return
         raw = self.rfile.read(length) if length else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
         answer: tuple[int, dict[str, str], Any]
         try:
             body = json.loads(raw) if raw else None
         except json.JSONDecodeError:
-            answer = 400, {}, _error("Problems parsing JSON")
+            answer = 400, {}, _error(400, "Problems parsing JSON")
         else:
             with fake.lock:
                 answer = fake.handle(Request(self.command, parts.path, parse_qs(parts.query), body, headers))
         status, extra, payload = answer
-        data = json.dumps(payload).encode()
+        if isinstance(payload, Drip):
+            self._drip(fake, status, payload)
+        else:
+            self._answer(status, extra, payload)
+
+    def _answer(self, status: int, extra: dict[str, str], payload: Any) -> None:
+        data = b"" if status == 204 else json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
+        if status != 204:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
         for name, value in extra.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
-    do_GET = do_POST = do_PATCH = _serve
+    def _drip(self, fake: FakeGitHub, status: int, drip: Drip) -> None:
+        """Send a Drip until done, the client hangs up, or the server stops."""
+        self.close_connection = True
+        head = f"HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        head += f"Content-Length: {drip.size}\r\n\r\n" if drip.declare else "\r\n"
+        pieces = [bytes([b]) for b in head.encode()] if drip.slow_headers else [head.encode()]
+        try:
+            for piece in pieces:
+                self.wfile.write(piece)
+                self.wfile.flush()
+                if drip.slow_headers and fake.stopping.wait(drip.pause):
+                    return
+            left = drip.size
+            while left > 0 and not fake.stopping.is_set():
+                piece = b"x" * min(drip.chunk, left)
+                self.wfile.write(piece)
+                self.wfile.flush()
+                fake.sent_bytes += len(piece)
+                left -= len(piece)
+                if drip.pause and fake.stopping.wait(drip.pause):
+                    return
+        except OSError:
+            return  # the client hung up, as a bounded client should
+
+    do_GET = do_POST = do_PATCH = do_PUT = _serve

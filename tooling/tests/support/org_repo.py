@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from support.orgfactory import build_org
-from watchbill.loader import parse
+from watchbill.files.loader import parse
 from watchbill.models import Incident
 
 IDENTITY = {

@@ -12,8 +12,9 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from .. import secrets
 from ..errors import WatchbillError
-from . import escalate, incident, init, intake, oncall, probe, schema, site, validate
+from . import doctor, escalate, incident, init, intake, oncall, probe, schema, site, validate
 from .common import report_failure
 
 
@@ -25,6 +26,10 @@ class _Commands(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:  # typer vendors click; its Context type is private
         try:
+            # Masks first, before any output could show a value. The Actions runner reads workflow commands
+            # from stderr as well as stdout, so stdout stays clean for --format json.
+            for command in secrets.install(os.environ):
+                sys.stderr.write(command + "\n")
             return super().invoke(ctx)
         except WatchbillError as exc:
             report_failure(exc)
@@ -41,7 +46,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-for module in (validate, schema, site, incident, init, intake, oncall, escalate, probe):
+for module in (validate, schema, site, incident, init, intake, oncall, escalate, probe, doctor):
     module.register(app)
 
 

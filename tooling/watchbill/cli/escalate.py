@@ -1,19 +1,30 @@
-"""``watchbill escalate simulate|run`` and ``watchbill ack``."""
+"""``watchbill escalate simulate|run`` and ``watchbill ack``: parse, one call into ``paging.usecases``, report.
+
+In JSON, ``step`` and ``round`` count from 0, as in the incident's timeline; the text counts from 1.
+"""
 
 from __future__ import annotations
 
 import os
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from ..fields import format_duration, format_instant
-from ..forge.git import GitError, Repository
-from ..paging import run as pager
-from ..paging.branches import acknowledge_on_branch, run_pending
-from ..paging.plan import Firing, plan
-from .common import AtOption, RemoteOption, RootOption, err, fail, find_root, instant, organisation, out
+from ..paging.notify import SendRecord
+from ..paging.plan import Firing, Notification
+from ..paging.run import IncidentPaging
+from ..paging.usecases import (
+    Acknowledgement,
+    EscalationPass,
+    Simulation,
+    acknowledge_incident,
+    run_escalation,
+    simulate_escalation,
+)
+from .common import AtOption, RemoteOption, RootOption, err, instant, organisation, out
+from .output import FormatOption, emit
 
 
 def offset(firing: Firing) -> str:
@@ -21,160 +32,221 @@ def offset(firing: Firing) -> str:
     return "+0m" if seconds == 0 else "+" + format_duration(timedelta(seconds=seconds))
 
 
+def simulate_command(
+    service: Annotated[str, typer.Option("--service", help="Service the hypothetical incident affects.")],
+    severity: Annotated[
+        str | None, typer.Option("--severity", help="Severity (default: the service's).", show_default=False)
+    ] = None,
+    fmt: FormatOption = "text",
+    at: AtOption = None,
+    root: RootOption = None,
+) -> None:
+    """Print who would be notified, through what and when, for an incident nobody acknowledges.
+
+    JSON: {"at", "service", "severity", "policy", "firings": [{"step", "round", "at", "offset_seconds",
+    "skipped", "unreachable", "notifications": [{"person", "channel", "target"}]}]}.
+    """
+    moment = instant(at)
+    simulation = simulate_escalation(organisation(root, moment), service, severity, moment)
+    data = {
+        "at": moment,
+        "service": simulation.service,
+        "severity": simulation.severity,
+        "policy": simulation.policy,
+        "firings": [_firing_json(firing) for firing in simulation.firings],
+    }
+    emit(fmt, data, lambda: _print_simulation(simulation))
+
+
+def _firing_json(firing: Firing) -> dict[str, Any]:
+    return {
+        "step": firing.step,
+        "round": firing.round,
+        "at": firing.at,
+        "offset_seconds": round(firing.offset_seconds),
+        "skipped": firing.skipped,
+        "unreachable": list(firing.unreachable),
+        "notifications": [_recipient_json(n) for n in firing.notifications],
+    }
+
+
+def _recipient_json(notification: Notification) -> dict[str, Any]:
+    return {"person": notification.person, "channel": notification.channel, "target": notification.target}
+
+
+def _print_simulation(simulation: Simulation) -> None:
+    detected = simulation.detected_at.strftime("%Y-%m-%d %H:%M UTC")
+    out.print(
+        f"{simulation.severity} on {simulation.service}, detected {detected}: policy {simulation.policy}",
+        markup=False,
+    )
+    if not simulation.firings:
+        out.print(
+            f"no step of policy {simulation.policy} applies to {simulation.severity}: nobody would be notified",
+            markup=False,
+        )
+    for firing in simulation.firings:
+        when = (
+            f"{offset(firing):>8}  {firing.at.strftime('%Y-%m-%d %H:%M UTC')}  round {firing.round + 1} "
+            f"step {firing.step + 1}:"
+        )
+        if firing.skipped:
+            reasons = "; ".join(firing.unreachable)
+            out.print(f"{when} reaches nobody ({reasons}); skipped at once", markup=False)
+            continue
+        for n in firing.notifications:
+            out.print(f"{when} {n.describe()} ({n.target})", markup=False)
+
+
+def run_command(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what is due; send and record nothing.")] = False,
+    retries: Annotated[int, typer.Option("--retries", min=0, max=10, help="Retries per failed send.")] = 2,
+    backoff: Annotated[float, typer.Option("--backoff", min=0, help="Seconds before the first retry.")] = 2.0,
+    branches: Annotated[
+        bool,
+        typer.Option(
+            "--branches/--no-branches",
+            help="Also page for records the probes opened that still wait on their pull request.",
+        ),
+    ] = True,
+    fmt: FormatOption = "text",
+    remote: RemoteOption = "origin",
+    at: AtOption = None,
+    root: RootOption = None,
+) -> None:
+    """Send every due, unsent step for open incidents, exactly once per step, and record it.
+
+    Nothing is pushed to the base branch: each step is claimed, then recorded, in the incident's journal
+    on the data branch (paging/INC-….jsonl). Records on incident branches (opened by the probes, not merged
+    yet) are paged too, and their notifications also committed to their branch. In a folder that is not a
+    clone, the record files are updated instead. Exit 1 if any send failed (it is retried next run).
+
+    JSON: {"at", "dry_run", "failed", "errors", "incidents": [{"incident", "note", "planned": [{"person",
+    "channel", "target", "step", "round"}], "sent": [{..., "ok", "attempts", "error"}], "skipped": [{"step",
+    "round", "unreachable"}]}]}.
+    """
+    moment = instant(at)
+    result = run_escalation(
+        organisation(root, moment),
+        moment,
+        env=os.environ,
+        remote=remote,
+        dry_run=dry_run,
+        retries=retries,
+        backoff=backoff,
+        branches=branches,
+    )
+    for note in result.notes:
+        err.print(f"note: {note}", markup=False)
+    for error in result.errors:
+        err.print(f"error: {error}", markup=False)
+    data = {
+        "at": result.at,
+        "dry_run": result.dry_run,
+        "failed": result.failed,
+        "errors": result.errors,
+        "incidents": [_paging_json(paging) for paging in result.incidents],
+    }
+    emit(fmt, data, lambda: _print_pass(result))
+    raise typer.Exit(1 if result.failed else 0)
+
+
+def _paging_json(paging: IncidentPaging) -> dict[str, Any]:
+    return {
+        "incident": paging.incident,
+        "note": paging.note,
+        "planned": [_notification_json(n) for n in paging.planned],
+        "sent": [_send_json(record) for record in paging.sent],
+        "skipped": [{"step": f.step, "round": f.round, "unreachable": list(f.unreachable)} for f in paging.skipped],
+    }
+
+
+def _notification_json(notification: Notification) -> dict[str, Any]:
+    return {**_recipient_json(notification), "step": notification.step, "round": notification.round}
+
+
+def _send_json(record: SendRecord) -> dict[str, Any]:
+    sent = {"ok": record.ok, "attempts": record.attempts, "error": record.error}
+    return {**_notification_json(record.notification), **sent}
+
+
+def _print_pass(result: EscalationPass) -> None:
+    for paging in result.incidents:
+        _print_paging(paging, result.dry_run)
+    if result.quiet:
+        out.print(f"nothing due ({len(result.incidents)} open unacknowledged incident(s))", markup=False)
+
+
+def _print_paging(paging: IncidentPaging, dry_run: bool) -> None:
+    incident = paging.incident
+    if paging.note:
+        out.print(f"{incident}: {paging.note}", markup=False)
+    for firing in paging.skipped:
+        out.print(
+            f"{incident}: step {firing.step + 1} round {firing.round + 1} reaches nobody "
+            f"({'; '.join(firing.unreachable)}); skipped",
+            markup=False,
+        )
+    if dry_run:
+        for n in paging.planned:
+            out.print(
+                f"{incident}: would notify {n.describe()} (step {n.step + 1}, round {n.round + 1}, {n.target})",
+                markup=False,
+            )
+        return
+    for record in paging.sent:
+        n = record.notification
+        if record.ok:
+            out.print(f"{incident}: notified {n.describe()} (step {n.step + 1}, round {n.round + 1})", markup=False)
+        else:
+            tried = f"after {record.attempts} attempt(s)" if record.attempts else "not sent"
+            out.print(f"{incident}: FAILED {n.describe()} {tried}: {record.error}", markup=False)
+
+
+def ack_command(
+    incident: Annotated[str, typer.Argument(help="Incident id, e.g. INC-2026-0007.")],
+    by: Annotated[str | None, typer.Option("--by", help="Who acknowledges (a person id).")] = None,
+    fmt: FormatOption = "text",
+    remote: RemoteOption = "origin",
+    at: AtOption = None,
+    root: RootOption = None,
+) -> None:
+    """Acknowledge an incident: escalation stops sending for it.
+
+    A record on the remote's main branch is acknowledged on the data branch (main is never pushed to); one
+    the probes opened that is still on its pull request's branch is acknowledged on that branch; one only
+    in this checkout is acknowledged in its file, for you to commit.
+
+    JSON: {"at", "incident", "acknowledged_at", "by", "changed", "branch"} (``changed`` is false when it was
+    acknowledged already; ``branch`` is where it was recorded, null when the checkout's file was edited).
+    """
+    moment = instant(at)
+    ack = acknowledge_incident(organisation(root, moment), incident, moment, by=by, remote=remote)
+    data = {
+        "at": moment,
+        "incident": ack.incident.id,
+        "acknowledged_at": ack.acknowledged_at,
+        "by": ack.by,
+        "changed": ack.changed,
+        "branch": ack.branch,
+    }
+    emit(fmt, data, lambda: _print_ack(ack))
+
+
+def _print_ack(ack: Acknowledgement) -> None:
+    where = f" on {ack.branch}" if ack.branch else ""
+    stamp = format_instant(ack.acknowledged_at)
+    if ack.changed:
+        out.print(f"{ack.incident.id} acknowledged at {stamp}{where}", markup=False)
+    else:
+        out.print(f"{ack.incident.id} was already acknowledged at {stamp}{where}", markup=False)
+
+
 def register(app: typer.Typer) -> None:
     escalate_app = typer.Typer(
         help="Escalation: simulate a policy, or send what is due for open incidents.", no_args_is_help=True
     )
-
-    @escalate_app.command("simulate")
-    def simulate_command(
-        service: Annotated[str, typer.Option("--service", help="Service the hypothetical incident affects.")],
-        severity: Annotated[
-            str | None, typer.Option("--severity", help="Severity (default: the service's).", show_default=False)
-        ] = None,
-        at: AtOption = None,
-        root: RootOption = None,
-    ) -> None:
-        """Print who would be notified, through what and when, for an incident nobody acknowledges."""
-        moment = instant(at)
-        org = organisation(root, moment)
-        if service not in org.services:
-            fail(f"unknown service '{service}' (known: {', '.join(sorted(org.services)) or 'none'})")
-        picked = org.services[service]
-        severity = severity or picked.severity
-        if severity not in org.severities:
-            fail(f"unknown severity '{severity}' (known: {', '.join(sorted(org.severities))})")
-        policy = org.policy_for(picked, org.severities[severity])
-        if policy is None:
-            fail(f"no escalation policy applies to service '{service}' at {severity}")
-        out.print(
-            f"{severity} on {service}, detected {moment.strftime('%Y-%m-%d %H:%M UTC')}: policy {policy.id}",
-            markup=False,
-        )
-        firings = plan(policy, org, incident_id="INC-0000-0000", severity=severity, detected_at=moment)
-        if not firings:
-            out.print(f"no step of policy {policy.id} applies to {severity}: nobody would be notified", markup=False)
-        for firing in firings:
-            when = (
-                f"{offset(firing):>8}  {firing.at.strftime('%Y-%m-%d %H:%M UTC')}  round {firing.round + 1} "
-                f"step {firing.step + 1}:"
-            )
-            if firing.skipped:
-                reasons = "; ".join(firing.unreachable)
-                out.print(f"{when} reaches nobody ({reasons}); skipped at once", markup=False)
-                continue
-            for n in firing.notifications:
-                out.print(f"{when} {n.describe()} ({n.target})", markup=False)
-
-    @escalate_app.command("run")
-    def run_command(
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what is due; send and record nothing.")] = False,
-        retries: Annotated[int, typer.Option("--retries", min=0, max=10, help="Retries per failed send.")] = 2,
-        backoff: Annotated[float, typer.Option("--backoff", min=0, help="Seconds before the first retry.")] = 2.0,
-        branches: Annotated[
-            bool,
-            typer.Option(
-                "--branches/--no-branches",
-                help="Also page for records the probes opened that still wait on their pull request.",
-            ),
-        ] = True,
-        remote: RemoteOption = "origin",
-        at: AtOption = None,
-        root: RootOption = None,
-    ) -> None:
-        """Send every due, unsent step for open incidents and record it in the incident's timeline.
-
-        Records on incident branches (opened by the probes, not merged yet) are paged too, and the
-        notifications are committed to their branch. Exit 1 if any send failed (it is retried next run).
-        """
-        moment = instant(at)
-        org = organisation(root, moment)
-        send_options = {"retries": retries, "backoff": backoff}
-        runs = pager.run(org, moment, env=os.environ, dry_run=dry_run, send_options=send_options)
-        errors: list[str] = []
-        if branches and org.settings.lifecycle.mode == "pull_request":
-            try:
-                pending = run_pending(
-                    org,
-                    Repository(find_root(root), remote=remote),
-                    moment,
-                    env=os.environ,
-                    dry_run=dry_run,
-                    send_options=send_options,
-                )
-            except GitError as exc:
-                err.print(f"note: incident branches not checked ({exc})", markup=False)
-            else:
-                runs.extend(pending.runs)
-                errors = pending.errors
-        failed = len(errors)
-        for error in errors:
-            err.print(f"error: {error}", markup=False)
-        for result in runs:
-            if result.note:
-                out.print(f"{result.incident}: {result.note}", markup=False)
-            for firing in result.skipped:
-                out.print(
-                    f"{result.incident}: step {firing.step + 1} round {firing.round + 1} reaches nobody "
-                    f"({'; '.join(firing.unreachable)}); skipped",
-                    markup=False,
-                )
-            if dry_run:
-                for n in result.planned:
-                    out.print(
-                        f"{result.incident}: would notify {n.describe()} "
-                        f"(step {n.step + 1}, round {n.round + 1}, {n.target})",
-                        markup=False,
-                    )
-                continue
-            for record in result.sent:
-                n = record.notification
-                if record.ok:
-                    out.print(
-                        f"{result.incident}: notified {n.describe()} (step {n.step + 1}, round {n.round + 1})",
-                        markup=False,
-                    )
-                else:
-                    failed += 1
-                    tried = f"after {record.attempts} attempt(s)" if record.attempts else "not sent"
-                    out.print(f"{result.incident}: FAILED {n.describe()} {tried}: {record.error}", markup=False)
-        quiet = not errors and not any(r.planned or r.skipped or r.note for r in runs)
-        if quiet:
-            out.print(f"nothing due ({len(runs)} open unacknowledged incident(s))", markup=False)
-        raise typer.Exit(1 if failed else 0)
-
+    escalate_app.command("simulate")(simulate_command)
+    escalate_app.command("run")(run_command)
     app.add_typer(escalate_app, name="escalate")
-
-    @app.command("ack")
-    def ack_command(
-        incident: Annotated[str, typer.Argument(help="Incident id, e.g. INC-2026-0007.")],
-        by: Annotated[str | None, typer.Option("--by", help="Who acknowledges (a person id).")] = None,
-        remote: RemoteOption = "origin",
-        at: AtOption = None,
-        root: RootOption = None,
-    ) -> None:
-        """Acknowledge an incident: escalation stops sending for it.
-
-        A record the probes opened that is still on its pull request's branch is acknowledged on that branch.
-        """
-        moment = instant(at)
-        org = organisation(root, moment)
-        where = ""
-        try:
-            if incident not in org.incidents and org.settings.lifecycle.mode == "pull_request":
-                record, changed, branch = acknowledge_on_branch(
-                    org, Repository(find_root(root), remote=remote), incident, moment, by
-                )
-                where = f" on {branch}"
-            else:
-                record, changed = pager.acknowledge(org, incident, moment, by)
-        except pager.AckError as exc:
-            fail(str(exc))
-        except GitError as exc:
-            fail(f"unknown incident {incident}: not in this checkout, and its branch could not be checked ({exc})")
-        assert record.acknowledged_at is not None
-        stamp = format_instant(record.acknowledged_at)
-        if changed:
-            out.print(f"{incident} acknowledged at {stamp}{where}", markup=False)
-        else:
-            out.print(f"{incident} was already acknowledged at {stamp}{where}", markup=False)
+    app.command("ack")(ack_command)

@@ -1,29 +1,40 @@
-"""``watchbill oncall``: who is on call, calendars, iCalendar export and the load report."""
+"""``watchbill oncall``: who is on call, calendars, iCalendar export, the load report and the review diff.
+
+Each command parses its options, asks ``watchbill.oncall`` one question and prints the answer as a table
+or, with ``--format json``, as one JSON object (shapes in each command's help).
+"""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from ..atomic import write_text_atomic
 from ..fields import parse_instant, zone
-from ..models import Schedule
-from ..oncall import Shift, current_shift, next_shift, shifts
-from ..oncall.diff import Change, changes
-from ..oncall.ical import calendar
-from ..oncall.report import schedule_report
+from ..oncall.diff import Change, Review, review
+from ..oncall.queries import (
+    LoadReport,
+    OnCallNow,
+    Timeline,
+    ical_export,
+    load_report,
+    shift_calendar,
+    who_is_on_call,
+)
+from ..oncall.render import Shift
+from ..oncall.report import ScheduleReport
 from ..organisation import Organisation
-from ..revision import RevisionError, export_revision
-from ..validate import validate
+from ..revision import organisation_at
 from .common import AtOption, RootOption, fail, instant, organisation, out
+from .output import FormatOption, emit
 
-_WIDEN = timedelta(days=31)
 ScheduleOption = Annotated[str | None, typer.Option("--schedule", "-s", help="Schedule id.", show_default=False)]
+ServiceOption = Annotated[
+    str | None, typer.Option("--service", help="Service id: its owning schedule.", show_default=False)
+]
 PersonOption = Annotated[str | None, typer.Option("--person", "-p", help="Person id.", show_default=False)]
 FromOption = Annotated[
     str | None,
@@ -39,6 +50,16 @@ ToOption = Annotated[
         show_default=False,
     ),
 ]
+MAX_RANGE = timedelta(days=732)
+
+oncall_app = typer.Typer(
+    help="Who is on call: now or --at an instant, calendars, iCalendar export, load report.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+
+# --- parsing ----------------------------------------------------------------------------------------------
 
 
 def boundary(text: str | None, default: datetime, *, inclusive_date: bool = False) -> datetime:
@@ -50,20 +71,32 @@ def boundary(text: str | None, default: datetime, *, inclusive_date: bool = Fals
     except ValueError:
         try:
             return parse_instant(text).astimezone(UTC)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             fail(str(exc), code=2)
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return start + timedelta(days=1) if inclusive_date else start
+    try:
+        return start + timedelta(days=1) if inclusive_date else start
+    except OverflowError:
+        fail(f"'{text}' is past the last date Watchbill can count to", code=2)
 
 
-def window(start: str | None, end: str | None, now: datetime, days: int = 28) -> tuple[datetime, datetime]:
-    opens = boundary(start, now)
-    closes = boundary(end, opens + timedelta(days=days), inclusive_date=True)
+def window(
+    start: str | None, end: str | None, default_start: datetime, default_length: timedelta
+) -> tuple[datetime, datetime]:
+    opens = boundary(start, default_start)
+    try:
+        default_end = opens + default_length
+    except OverflowError:
+        default_end = datetime.max.replace(tzinfo=UTC)
+    closes = boundary(end, default_end, inclusive_date=True)
     if closes <= opens:
         fail("--to must be after --from", code=2)
-    if closes - opens > timedelta(days=732):
+    if closes - opens > MAX_RANGE:
         fail("the range is longer than two years; ask for less at a time", code=2)
     return opens, closes
+
+
+# --- text -------------------------------------------------------------------------------------------------
 
 
 def local(moment: datetime, zone_name: str) -> str:
@@ -74,47 +107,33 @@ def hours(span: timedelta) -> str:
     return f"{span.total_seconds() / 3600:.1f}"
 
 
-def pick_schedules(org: Organisation, schedule: str | None, service: str | None = None) -> list[Schedule]:
-    if schedule is not None and service is not None:
-        fail("give --schedule or --service, not both", code=2)
-    if service is not None:
-        if service not in org.services:
-            fail(f"unknown service '{service}' (known: {', '.join(sorted(org.services)) or 'none'})")
-        schedule = org.services[service].owner
-    if schedule is not None:
-        if schedule not in org.schedules:
-            fail(f"unknown schedule '{schedule}' (known: {', '.join(sorted(org.schedules)) or 'none'})")
-        return [org.schedules[schedule]]
-    if not org.schedules:
-        fail("no schedules defined under schedules/")
-    return [org.schedules[k] for k in sorted(org.schedules)]
-
-
 def name_of(org: Organisation, person: str) -> str:
     known = org.people.get(person)
     return f"{known.name} ({person})" if known else person
 
 
-def _now_command(org: Organisation, schedules: list[Schedule], at: datetime) -> None:
-    table = Table(title=f"On call at {at.strftime('%Y-%m-%d %H:%M UTC')}", title_justify="left")
+def _now_text(org: Organisation, answer: OnCallNow) -> None:
+    table = Table(title=f"On call at {answer.at.strftime('%Y-%m-%d %H:%M UTC')}", title_justify="left")
     for column in ("Schedule", "On call", "Layer", "Until", "Next"):
         table.add_column(column)
-    for schedule in schedules:
-        shift = current_shift(schedule, at)
-        upcoming = next_shift(schedule, at)
+    for entry in answer.schedules:
+        shift, upcoming, tz = entry.current, entry.next, entry.schedule.timezone
         who = name_of(org, shift.person) if shift else "[bold red]nobody[/]"
         layer = ("override" if shift.override else shift.layer) if shift else ""
-        until = local(shift.end, schedule.timezone) if shift else ""
-        following = f"{name_of(org, upcoming.person)} at {local(upcoming.start, schedule.timezone)}" if upcoming else ""
-        table.add_row(schedule.id, who, layer, until, following)
+        until = local(shift.end, tz) if shift else ""
+        following = f"{name_of(org, upcoming.person)} at {local(upcoming.start, tz)}" if upcoming else ""
+        table.add_row(entry.schedule.id, who, layer, until, following)
     out.print(table)
 
 
-def _calendar_rows(org: Organisation, timeline: list[Shift]) -> Table:
+def _calendar_text(org: Organisation, timeline: Timeline) -> None:
+    if not timeline.shifts:
+        out.print("nobody is on call in that range", markup=False)
+        return
     table = Table(box=None, pad_edge=False)
     for column in ("Schedule", "Person", "Start", "End", "Hours", "Layer"):
         table.add_column(column)
-    for shift in timeline:
+    for shift in timeline.shifts:
         zone_name = org.schedules[shift.schedule].timezone
         table.add_row(
             shift.schedule,
@@ -124,183 +143,47 @@ def _calendar_rows(org: Organisation, timeline: list[Shift]) -> Table:
             hours(shift.duration),
             "override" if shift.override else shift.layer,
         )
+    out.print(table)
+
+
+def _report_text(org: Organisation, answer: LoadReport) -> None:
+    for report in answer.schedules:
+        picked = org.schedules[report.schedule]
+        tz = picked.timezone
+        out.print(f"\n[bold]{picked.name}[/] ({picked.id}), {local(answer.start, tz)} to {local(answer.end, tz)}")
+        if report.gaps:
+            total = sum((g.end - g.start for g in report.gaps), timedelta(0))
+            first = report.gaps[0]
+            out.print(
+                f"[bold red]{len(report.gaps)} coverage gap(s), {hours(total)} h uncovered[/]; first: "
+                f"{local(first.start, tz)} to {local(first.end, tz)}"
+            )
+        else:
+            out.print("no coverage gaps")
+        out.print(_load_table(org, report))
+        for share in report.layers:
+            split = ", ".join(f"{p} {hours(h)} h" for p, h in share.hours.items())
+            out.print(f"layer {share.layer}: balance {share.balance:.2f} ({split})", markup=False)
+
+
+def _load_table(org: Organisation, report: ScheduleReport) -> Table:
+    table = Table(box=None, pad_edge=False)
+    for column in ("Person", "Shifts", "Hours", "Night h", "Weekend h", "Longest stretch h", "Night hand-offs"):
+        table.add_column(column, justify="left" if column == "Person" else "right")
+    for load in report.people:
+        table.add_row(
+            name_of(org, load.person),
+            str(load.shifts),
+            hours(load.total),
+            hours(load.night),
+            hours(load.weekend),
+            hours(load.longest_stretch),
+            str(load.night_handoffs),
+        )
     return table
 
 
-def register(app: typer.Typer) -> None:
-    oncall_app = typer.Typer(
-        help="Who is on call: now or --at an instant, calendars, iCalendar export, load report.",
-        invoke_without_command=True,
-        no_args_is_help=False,
-    )
-
-    @oncall_app.callback()
-    def oncall_command(
-        ctx: typer.Context,
-        schedule: ScheduleOption = None,
-        service: Annotated[
-            str | None, typer.Option("--service", help="Service id: its owning schedule.", show_default=False)
-        ] = None,
-        at: AtOption = None,
-        root: RootOption = None,
-    ) -> None:
-        """Who is on call now (or --at an instant), per schedule, until when, and who is next."""
-        if ctx.invoked_subcommand is not None:
-            given = [
-                name
-                for name, value in (("--schedule", schedule), ("--service", service), ("--at", at), ("--root", root))
-                if value is not None
-            ]
-            if given:
-                fail(
-                    f"{', '.join(given)} before '{ctx.invoked_subcommand}' would be ignored; put the options after it "
-                    f"(see 'watchbill oncall {ctx.invoked_subcommand} --help')",
-                    code=2,
-                )
-            return
-        moment = instant(at)
-        org = organisation(root, moment)
-        _now_command(org, pick_schedules(org, schedule, service), moment)
-
-    @oncall_app.command("calendar")
-    def calendar_command(
-        start: FromOption = None,
-        end: ToOption = None,
-        schedule: ScheduleOption = None,
-        person: PersonOption = None,
-        root: RootOption = None,
-    ) -> None:
-        """Every shift in a range, as a table in each schedule's own time zone."""
-        now = instant(None)
-        org = organisation(root, now)
-        opens, closes = window(start, end, now)
-        if person is not None and person not in org.people:
-            fail(f"unknown person '{person}'")
-        timeline = [
-            s
-            for sched in pick_schedules(org, schedule)
-            for s in shifts(sched, opens, closes)
-            if person is None or s.person == person
-        ]
-        timeline.sort(key=lambda s: (s.start, s.schedule))
-        if not timeline:
-            out.print("nobody is on call in that range", markup=False)
-            return
-        out.print(_calendar_rows(org, timeline))
-
-    @oncall_app.command("ical")
-    def ical_command(
-        schedule: ScheduleOption = None,
-        person: PersonOption = None,
-        start: Annotated[
-            str | None, typer.Option("--from", help="Start (default: 7 days ago).", show_default=False)
-        ] = None,
-        end: Annotated[
-            str | None, typer.Option("--to", help="End (default: 90 days ahead).", show_default=False)
-        ] = None,
-        output: Annotated[
-            Path | None, typer.Option("--out", "-o", help="Write to this file instead of standard output.")
-        ] = None,
-        root: RootOption = None,
-    ) -> None:
-        """An iCalendar file of a schedule's shifts (--schedule) or of one person's (--person)."""
-        if (schedule is None) == (person is None):
-            fail("give exactly one of --schedule or --person", code=2)
-        now = instant(None)
-        org = organisation(root, now)
-        opens = boundary(start, now - timedelta(days=7))
-        closes = boundary(end, now + timedelta(days=90), inclusive_date=True)
-        if closes <= opens:
-            fail("--to must be after --from", code=2)
-        if person is not None:
-            if person not in org.people:
-                fail(f"unknown person '{person}'")
-            picked_schedules = pick_schedules(org, None)
-            title = f"On call: {org.people[person].name}"
-        else:
-            picked_schedules = pick_schedules(org, schedule)
-            title = f"On call: {picked_schedules[0].name}"
-        # Whole shifts, not ones cut at the range's edges: an event's UID follows its start.
-        timeline = [
-            s
-            for sched in picked_schedules
-            for s in shifts(sched, opens - _WIDEN, closes + _WIDEN)
-            if s.end > opens and s.start < closes and (person is None or s.person == person)
-        ]
-        data = calendar(title, timeline, people=org.people, schedules=org.schedules, now=now).decode("utf-8")
-        if output is None:
-            typer.echo(data, nl=False)
-        else:
-            write_text_atomic(output, data)
-            out.print(f"wrote {len(timeline)} shift(s) to {output}", markup=False)
-
-    @oncall_app.command("report")
-    def report_command(
-        start: FromOption = None,
-        end: ToOption = None,
-        schedule: ScheduleOption = None,
-        root: RootOption = None,
-    ) -> None:
-        """Coverage gaps, hours per person (night and weekend apart), longest stretch, night hand-offs."""
-        now = instant(None)
-        org = organisation(root, now)
-        opens, closes = window(start, end, now)
-        for picked in pick_schedules(org, schedule):
-            report = schedule_report(picked, org.people, opens, closes)
-            out.print(
-                f"\n[bold]{picked.name}[/] ({picked.id}), {local(opens, picked.timezone)} to "
-                f"{local(closes, picked.timezone)}"
-            )
-            if report.gaps:
-                total = sum((g.end - g.start for g in report.gaps), timedelta(0))
-                out.print(
-                    f"[bold red]{len(report.gaps)} coverage gap(s), {hours(total)} h uncovered[/]; first: "
-                    f"{local(report.gaps[0].start, picked.timezone)} to {local(report.gaps[0].end, picked.timezone)}"
-                )
-            else:
-                out.print("no coverage gaps")
-            table = Table(box=None, pad_edge=False)
-            for column in ("Person", "Shifts", "Hours", "Night h", "Weekend h", "Longest stretch h", "Night hand-offs"):
-                table.add_column(column, justify="left" if column == "Person" else "right")
-            for load in report.people:
-                table.add_row(
-                    name_of(org, load.person),
-                    str(load.shifts),
-                    hours(load.total),
-                    hours(load.night),
-                    hours(load.weekend),
-                    hours(load.longest_stretch),
-                    str(load.night_handoffs),
-                )
-            out.print(table)
-            for share in report.layers:
-                split = ", ".join(f"{p} {hours(h)} h" for p, h in share.hours.items())
-                out.print(f"layer {share.layer}: balance {share.balance:.2f} ({split})", markup=False)
-
-    @oncall_app.command("diff")
-    def diff_command(
-        base: Annotated[str, typer.Option("--base", help="Git revision to compare with.")] = "origin/main",
-        days: Annotated[int, typer.Option("--days", min=1, max=366, help="How far ahead to compare.")] = 14,
-        markdown: Annotated[bool, typer.Option("--markdown", help="Markdown for a job summary.")] = False,
-        at: AtOption = None,
-        root: RootOption = None,
-    ) -> None:
-        """Who would be on call differently than at --base: run it on a schedule pull request."""
-        now = instant(at)
-        org = organisation(root, now)
-        with tempfile.TemporaryDirectory(prefix="watchbill-base-") as tmp:
-            try:
-                export_revision(org.root, base, Path(tmp))
-            except RevisionError as exc:
-                fail(str(exc), code=2)
-            before = validate(Path(tmp), now=now, use_cache=False).organisation
-        found = changes(before.schedules, org.schedules, now, now + timedelta(days=days))
-        _print_changes(org, found, days, markdown)
-
-    app.add_typer(oncall_app, name="oncall")
-
-
-def _print_changes(org: Organisation, found: list[Change], days: int, markdown: bool) -> None:
+def _diff_text(org: Organisation, answer: Review, markdown: bool) -> None:
     def who(person: str | None) -> str:
         return name_of(org, person) if person else "nobody"
 
@@ -309,25 +192,236 @@ def _print_changes(org: Organisation, found: list[Change], days: int, markdown: 
         zone_name = schedule.timezone if schedule else "UTC"
         return f"{local(change.start, zone_name)} to {local(change.end, zone_name)}"
 
-    if not found:
+    days = answer.days
+    if not answer.changes:
         text = f"No change to who is on call in the next {days} days."
         out.print(f"### On-call changes\n\n{text}" if markdown else text, markup=False)
         return
     if markdown:
-        lines = [
-            "### On-call changes",
-            "",
-            f"In the next {days} days:",
-            "",
-            "| Schedule | When | Before | After |",
-            "|---|---|---|---|",
-        ]
-        lines += [f"| {c.schedule} | {when(c)} | {who(c.before)} | {who(c.after)} |" for c in found]
+        lines = ["### On-call changes", "", f"In the next {days} days:", "", "| Schedule | When | Before | After |"]
+        lines += ["|---|---|---|---|"]
+        lines += [f"| {c.schedule} | {when(c)} | {who(c.before)} | {who(c.after)} |" for c in answer.changes]
         out.print("\n".join(lines), markup=False)
         return
     table = Table(title=f"On-call changes in the next {days} days", box=None, pad_edge=False)
     for column in ("Schedule", "When", "Before", "After"):
         table.add_column(column)
-    for change in found:
+    for change in answer.changes:
         table.add_row(change.schedule, when(change), who(change.before), who(change.after))
     out.print(table)
+
+
+# --- JSON -------------------------------------------------------------------------------------------------
+
+
+def _person(org: Organisation, person: str | None) -> dict[str, Any] | None:
+    if person is None:
+        return None
+    known = org.people.get(person)
+    return {"id": person, "name": known.name if known else person}
+
+
+def _shift(org: Organisation, shift: Shift | None) -> dict[str, Any] | None:
+    if shift is None:
+        return None
+    return {
+        "schedule": shift.schedule,
+        "person": _person(org, shift.person),
+        "start": shift.start,
+        "end": shift.end,
+        "duration_seconds": shift.duration,
+        "layer": None if shift.override else shift.layer,
+        "override": shift.override,
+    }
+
+
+def _report_json(org: Organisation, report: ScheduleReport) -> dict[str, Any]:
+    return {
+        "schedule": report.schedule,
+        "name": org.schedules[report.schedule].name,
+        "gaps": [{"start": g.start, "end": g.end, "duration_seconds": g.end - g.start} for g in report.gaps],
+        "uncovered_seconds": sum((g.end - g.start for g in report.gaps), timedelta(0)),
+        "people": [
+            {
+                "person": _person(org, load.person),
+                "shifts": load.shifts,
+                "total_seconds": load.total,
+                "night_seconds": load.night,
+                "weekend_seconds": load.weekend,
+                "longest_stretch_seconds": load.longest_stretch,
+                "night_handoffs": load.night_handoffs,
+            }
+            for load in report.people
+        ],
+        "layers": [
+            {"layer": s.layer, "balance": round(s.balance, 4), "on_call_seconds": s.hours} for s in report.layers
+        ],
+    }
+
+
+# --- commands ---------------------------------------------------------------------------------------------
+
+
+def oncall_command(
+    ctx: typer.Context,
+    schedule: ScheduleOption = None,
+    service: ServiceOption = None,
+    at: AtOption = None,
+    root: RootOption = None,
+    fmt: FormatOption = "text",
+) -> None:
+    """Who is on call now (or --at an instant), per schedule, until when, and who is next.
+
+    JSON: {"at", "schedules": [{"schedule", "name", "timezone", "on_call": SHIFT|null, "next": SHIFT|null}]},
+    a SHIFT being {"schedule", "person": {"id", "name"}, "start", "end", "duration_seconds", "layer", "override"}.
+    """
+    if ctx.invoked_subcommand is not None:
+        given = [
+            name
+            for name, value in (
+                ("--schedule", schedule),
+                ("--service", service),
+                ("--at", at),
+                ("--root", root),
+                ("--format", None if fmt == "text" else fmt),
+            )
+            if value is not None
+        ]
+        if given:
+            fail(
+                f"{', '.join(given)} before '{ctx.invoked_subcommand}' would be ignored; put the options after it "
+                f"(see 'watchbill oncall {ctx.invoked_subcommand} --help')",
+                code=2,
+            )
+        return
+    moment = instant(at)
+    org = organisation(root, moment)
+    answer = who_is_on_call(org, at=moment, schedule=schedule, service=service)
+    data = {
+        "at": answer.at,
+        "schedules": [
+            {
+                "schedule": e.schedule.id,
+                "name": e.schedule.name,
+                "timezone": e.schedule.timezone,
+                "on_call": _shift(org, e.current),
+                "next": _shift(org, e.next),
+            }
+            for e in answer.schedules
+        ],
+    }
+    emit(fmt, data, lambda: _now_text(org, answer))
+
+
+def calendar_command(
+    start: FromOption = None,
+    end: ToOption = None,
+    schedule: ScheduleOption = None,
+    person: PersonOption = None,
+    root: RootOption = None,
+    fmt: FormatOption = "text",
+) -> None:
+    """Every shift in a range, as a table in each schedule's own time zone.
+
+    JSON: {"from", "to", "shifts": [SHIFT]} in time order (SHIFT as in 'watchbill oncall --help').
+    """
+    now = instant(None)
+    org = organisation(root, now)
+    opens, closes = window(start, end, now, timedelta(days=28))
+    answer = shift_calendar(org, start=opens, end=closes, schedule=schedule, person=person)
+    data = {"from": answer.start, "to": answer.end, "shifts": [_shift(org, s) for s in answer.shifts]}
+    emit(fmt, data, lambda: _calendar_text(org, answer))
+
+
+def ical_command(
+    schedule: ScheduleOption = None,
+    person: PersonOption = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="Start (default: 7 days ago).", show_default=False)
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="End (default: 90 days ahead).", show_default=False)] = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead of standard output.")
+    ] = None,
+    root: RootOption = None,
+) -> None:
+    """An iCalendar file of a schedule's shifts (--schedule) or of one person's (--person)."""
+    now = instant(None)
+    org = organisation(root, now)
+    opens = boundary(start, now - timedelta(days=7))
+    closes = boundary(end, now + timedelta(days=90), inclusive_date=True)
+    if closes <= opens:
+        fail("--to must be after --from", code=2)
+    export = ical_export(org, start=opens, end=closes, now=now, schedule=schedule, person=person, out=output)
+    if output is None:
+        typer.echo(export.text, nl=False)
+    else:
+        out.print(f"wrote {len(export.shifts)} shift(s) to {output}", markup=False)
+
+
+def report_command(
+    start: FromOption = None,
+    end: ToOption = None,
+    schedule: ScheduleOption = None,
+    root: RootOption = None,
+    fmt: FormatOption = "text",
+) -> None:
+    """Coverage gaps, hours per person (night and weekend apart), longest stretch, night hand-offs.
+
+    JSON: {"from", "to", "schedules": [{"schedule", "name", "gaps": [{"start", "end", "duration_seconds"}],
+    "uncovered_seconds", "people": [{"person": {"id", "name"}, "shifts", "total_seconds", "night_seconds",
+    "weekend_seconds", "longest_stretch_seconds", "night_handoffs"}], "layers": [{"layer", "balance",
+    "on_call_seconds": {person id: seconds}}]}]}.
+    """
+    now = instant(None)
+    org = organisation(root, now)
+    opens, closes = window(start, end, now, timedelta(days=28))
+    answer = load_report(org, start=opens, end=closes, schedule=schedule)
+    data = {"from": answer.start, "to": answer.end, "schedules": [_report_json(org, r) for r in answer.schedules]}
+    emit(fmt, data, lambda: _report_text(org, answer))
+
+
+def diff_command(
+    base: Annotated[str, typer.Option("--base", help="Git revision to compare with.")] = "origin/main",
+    days: Annotated[int, typer.Option("--days", min=1, max=366, help="How far ahead to compare.")] = 14,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Markdown for a job summary.")] = False,
+    at: AtOption = None,
+    root: RootOption = None,
+    fmt: FormatOption = "text",
+) -> None:
+    """Who would be on call differently than at --base: run it on a schedule pull request.
+
+    JSON: {"at", "base", "days", "changes": [{"schedule", "start", "end", "before": PERSON|null,
+    "after": PERSON|null}]}, a PERSON being {"id", "name"}; null means nobody.
+    """
+    if markdown and fmt == "json":
+        fail("give --markdown or --format json, not both", code=2)
+    now = instant(at)
+    org = organisation(root, now)
+    before = organisation_at(org.root, base, now=now)
+    answer = review(before.schedules, org.schedules, now=now, days=days)
+    data = {
+        "at": answer.at,
+        "base": base,
+        "days": answer.days,
+        "changes": [
+            {
+                "schedule": c.schedule,
+                "start": c.start,
+                "end": c.end,
+                "before": _person(org, c.before),
+                "after": _person(org, c.after),
+            }
+            for c in answer.changes
+        ],
+    }
+    emit(fmt, data, lambda: _diff_text(org, answer, markdown))
+
+
+def register(app: typer.Typer) -> None:
+    oncall_app.callback()(oncall_command)
+    oncall_app.command("calendar")(calendar_command)
+    oncall_app.command("ical")(ical_command)
+    oncall_app.command("report")(report_command)
+    oncall_app.command("diff")(diff_command)
+    app.add_typer(oncall_app, name="oncall")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ..state.snapshot import Snapshot
-from .common import AtOption, RootOption, err, fail, find_root, instant, organisation, out
+from ..site.audience import parse_audience
+from ..site.engine import BuildResult, build_organisation_site, serve_site
+from .common import AtOption, RootOption, err, fail, instant, organisation, out
+from .output import FormatOption, emit
 
 AudienceOption = Annotated[
     str, typer.Option("--audience", help="public: what customers may see; internal: adds people and internal records.")
@@ -23,34 +24,16 @@ ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="mkdocs.yml to use (default: site/mkdocs.yml under the root).")
 ]
 
-
-def _audience(text: str) -> str:
-    from ..site import parse_audience
-
-    try:
-        return parse_audience(text)
-    except ValueError as exc:
-        fail(str(exc), code=2)
+site_app = typer.Typer(help="Build or preview the status and postmortem site.", no_args_is_help=True)
 
 
-def _config(root: Path, explicit: Path | None) -> Path:
-    path = explicit or root / "site" / "mkdocs.yml"
-    if not path.is_file():
-        fail(f"{path} not found; pass --config or run from the organisation's repository", code=2)
-    return path
-
-
-def _snapshot(directory: Path | None) -> Snapshot | None:
-    if directory is None:
-        return None
-    if not directory.is_dir():
-        fail(f"--state {directory} is not a folder", code=2)
-    from ..site.build import SnapshotUnavailable, load_snapshot
-
-    try:
-        return load_snapshot(directory)
-    except SnapshotUnavailable as exc:
-        fail(str(exc))
+def address(text: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:8000`` for IPv6) with a port mkdocs can listen on; anything else is a usage error."""
+    host, _, port = text.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        fail(f"--address must be host:port with a port from 1 to 65535, not '{text}'", code=2)
+    return host, int(port)
 
 
 def _show_mkdocs_warnings() -> None:
@@ -62,73 +45,69 @@ def _show_mkdocs_warnings() -> None:
         logger.addHandler(handler)
 
 
+def _build_text(result: BuildResult) -> None:
+    phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.phases.items())
+    out.print(
+        f"Built the {result.audience} site: {result.pages} pages, {result.files} files in {result.site_dir} "
+        f"in {result.seconds:.2f}s ({phases})",
+        markup=False,
+    )
+
+
+def build_command(
+    root: RootOption = None,
+    audience: AudienceOption = "public",
+    state: StateOption = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default: site/public under the root).")
+    ] = None,
+    config: ConfigOption = None,
+    strict: Annotated[bool, typer.Option("--strict/--no-strict", help="Fail on any mkdocs warning.")] = True,
+    at: AtOption = None,
+    fmt: FormatOption = "text",
+) -> None:
+    """Build the static site: status page, incidents, postmortems, reliability, JSON API, feed, badges.
+
+    JSON: {"at", "audience", "out_dir", "pages", "files", "counts": {"services", "incidents", "open_incidents",
+    "postmortems", "maintenance", "schedules"}, "duration_ms", "phases_ms": {phase: milliseconds}}.
+    """
+    chosen = parse_audience(audience)
+    now = instant(at)
+    org = organisation(root, now)
+    _show_mkdocs_warnings()
+    result = build_organisation_site(
+        org, audience=chosen, now=now, config=config, state=state, out=out_dir, strict=strict
+    )
+    data = {
+        "at": now,
+        "audience": result.audience,
+        "out_dir": result.site_dir,
+        "pages": result.pages,
+        "files": result.files,
+        "counts": result.counts,
+        "duration_ms": round(result.seconds * 1000),
+        "phases_ms": {name: round(seconds * 1000) for name, seconds in result.phases.items()},
+    }
+    emit(fmt, data, lambda: _build_text(result))
+
+
+def serve_command(
+    root: RootOption = None,
+    audience: AudienceOption = "public",
+    state: StateOption = None,
+    config: ConfigOption = None,
+    listen: Annotated[str, typer.Option("--address", help="Where to listen, host:port.")] = "127.0.0.1:8000",
+) -> None:
+    """Preview the site locally; it rebuilds when records or pages change."""
+    chosen = parse_audience(audience)
+    host, port = address(listen)
+    org = organisation(root, instant(None))  # fail early, with located problems, on a broken organisation
+    _show_mkdocs_warnings()
+    err.print(f"Serving the {chosen} site on http://{listen}/ (Ctrl-C to stop)", markup=False)
+    serve_site(org, audience=chosen, host=host, port=port, config=config, state=state)
+
+
 def register(app: typer.Typer) -> None:
-    site_app = typer.Typer(help="Build or preview the status and postmortem site.", no_args_is_help=True)
+    site_app.command("build")(build_command)
+    site_app.command("serve")(serve_command)
     app.add_typer(site_app, name="site")
-
-    @site_app.command("build")
-    def build_command(
-        root: RootOption = None,
-        audience: AudienceOption = "public",
-        state: StateOption = None,
-        out_dir: Annotated[
-            Path | None, typer.Option("--out", help="Output folder (default: site/public under the root).")
-        ] = None,
-        config: ConfigOption = None,
-        strict: Annotated[bool, typer.Option("--strict/--no-strict", help="Fail on any mkdocs warning.")] = True,
-        at: AtOption = None,
-    ) -> None:
-        """Build the static site: status page, incidents, postmortems, reliability, JSON API, feed, badges."""
-        from ..site.engine import SiteBuildError, build_site
-
-        chosen = _audience(audience)
-        base = find_root(root)
-        config_file = _config(base, config)
-        now = instant(at)
-        org = organisation(base, now)
-        snapshot = _snapshot(state)
-        _show_mkdocs_warnings()
-        try:
-            result = build_site(
-                config_file,
-                organisation=org,
-                audience=chosen,  # type: ignore[arg-type]
-                now=now,
-                snapshot=snapshot,
-                site_dir=out_dir.resolve() if out_dir else None,
-                strict=strict,
-            )
-        except SiteBuildError as exc:
-            fail(f"site build failed: {exc}")
-        phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.phases.items())
-        out.print(
-            f"Built the {chosen} site: {result.pages} pages, {result.files} files in {result.site_dir} "
-            f"in {result.seconds:.2f}s ({phases})",
-            markup=False,
-        )
-
-    @site_app.command("serve")
-    def serve_command(
-        root: RootOption = None,
-        audience: AudienceOption = "public",
-        state: StateOption = None,
-        config: ConfigOption = None,
-        address: Annotated[str, typer.Option("--address", help="Where to listen.")] = "127.0.0.1:8000",
-    ) -> None:
-        """Preview the site locally; it rebuilds when records or pages change."""
-        from mkdocs.commands.serve import serve
-        from mkdocs.exceptions import Abort, ConfigurationError, PluginError
-
-        chosen = _audience(audience)
-        base = find_root(root)
-        config_file = _config(base, config)
-        organisation(base, instant(None))  # fail early, with located problems, on a broken organisation
-        os.environ["WATCHBILL_AUDIENCE"] = chosen
-        if state is not None:
-            os.environ["WATCHBILL_STATE"] = str(state.resolve())
-        _show_mkdocs_warnings()
-        err.print(f"Serving the {chosen} site on http://{address}/ (Ctrl-C to stop)", markup=False)
-        try:
-            serve(config_file=str(config_file), dev_addr=address, livereload=True)
-        except (Abort, PluginError, ConfigurationError) as exc:
-            fail(f"site serve failed: {exc}")

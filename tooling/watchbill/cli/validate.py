@@ -3,46 +3,76 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
 from ..problems import render
-from ..validate import validate
-from .common import AtOption, err, find_root, instant, out
+from ..validate import Report, validate
+from .common import AtOption, err, fail, find_root, instant, out
+from .output import emit
+
+ValidateFormat = Literal["text", "json", "github"]
+
+
+def validate_command(
+    path: Annotated[Path | None, typer.Argument(help="Organisation root (default: the repository).")] = None,
+    fmt: Annotated[
+        ValidateFormat,
+        typer.Option("--format", "-f", help="Output format: text, json, or github (workflow annotations)."),
+    ] = "text",
+    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Check every file again.")] = False,
+    at: AtOption = None,
+) -> None:
+    """Check every file against its model and the organisation as a whole.
+
+    Exit 0 when clean, 1 when there are errors (or warnings with --strict), 2 on a usage error.
+
+    --format json prints one object: at, files_checked, files_cached, error_count, warning_count and problems,
+    a list of {path, line, column, level, message, rule} sorted by path and position. --format github prints
+    one workflow command per problem, which GitHub shows on the pull request's diff.
+    """
+    root = find_root(path)
+    if not root.is_dir():
+        fail(f"{root} is not a directory", code=2)
+    now = instant(at)
+    started = time.perf_counter()
+    report = validate(root, now=now, use_cache=not no_cache)
+    elapsed = time.perf_counter() - started
+    if fmt == "github":
+        _print(render(report.problems, "github"))
+    else:
+        emit(fmt, _data(report, now), lambda: _text(report, elapsed))
+    raise typer.Exit(0 if report.passes(strict=strict) else 1)
+
+
+def _data(report: Report, now: datetime) -> dict[str, Any]:
+    return {
+        "at": now,
+        "files_checked": report.files_checked,
+        "files_cached": report.files_cached,
+        "error_count": len(report.errors),
+        "warning_count": len(report.warnings),
+        "problems": report.problems,
+    }
+
+
+def _text(report: Report, elapsed: float) -> None:
+    _print(render(report.problems, "text"))
+    err.print(
+        f"{report.files_checked} files checked ({report.files_cached} unchanged) in {elapsed:.2f}s: "
+        f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)",
+        markup=False,
+    )
+
+
+def _print(text: str) -> None:
+    if text:
+        out.print(text, markup=False)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("validate")
-    def validate_command(
-        path: Annotated[Path | None, typer.Argument(help="Organisation root (default: the repository).")] = None,
-        fmt: Annotated[
-            Literal["text", "json", "github"], typer.Option("--format", "-f", help="Output format.")
-        ] = "text",
-        strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
-        no_cache: Annotated[bool, typer.Option("--no-cache", help="Check every file again.")] = False,
-        at: AtOption = None,
-    ) -> None:
-        """Check every file against its model and the organisation as a whole.
-
-        Exit 0 when clean, 1 when there are errors (or warnings with --strict), 2 on a usage error.
-        """
-        root = find_root(path)
-        if not root.is_dir():
-            err.print(f"error: {root} is not a directory", markup=False)
-            raise typer.Exit(2)
-        started = time.perf_counter()
-        report = validate(root, now=instant(at), use_cache=not no_cache)
-        elapsed = time.perf_counter() - started
-        text = render(report.problems, fmt)
-        if text:
-            out.print(text, markup=False)
-        if fmt == "text":
-            summary = (
-                f"{report.files_checked} files checked ({report.files_cached} unchanged) in {elapsed:.2f}s: "
-                f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
-            )
-            err.print(summary, markup=False)
-        failed = bool(report.errors) or (strict and bool(report.warnings))
-        raise typer.Exit(1 if failed else 0)
+    app.command("validate")(validate_command)

@@ -16,9 +16,9 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from .. import __version__
-from ..atomic import write_text_atomic
-from ..errors import RequestError
+from ..errors import UsageError
 from ..fields import check_timezone, zone
+from ..files.atomic import write_bytes_atomic, write_text_atomic
 from ..validate.schema import write_schemas
 
 TEMPLATE_PACKAGE = "watchbill.deploy"
@@ -30,7 +30,7 @@ _PLACEHOLDER = re.compile(r"\{\{ ([a-z_]+) \}\}")
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 
 
-class InitError(RequestError):
+class InitError(UsageError):
     """The target or an option is unusable; nothing was written."""
 
 
@@ -44,6 +44,39 @@ class Skeleton:
     url: str = "https://example.com/"
     sre_team: str = "sre"
     incident_team: str = "incident-commanders"
+    source: str = "pypi"
+    """Where the organisation's workflows install Watchbill from: ``pypi``, ``git+URL@TAG``, or a wheel's path."""
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """The one line the new repository's pyproject.toml depends on, and a wheel to vendor beside it."""
+
+    line: str
+    wheel: Path | None = None
+
+
+VENDOR = "vendor"
+"""Where a wheel given as ``--source`` is copied; the workflows install with ``--find-links vendor``."""
+_WHEEL = re.compile(r"^watchbill-(?P<version>[0-9][0-9A-Za-z.+!-]*?)-[^-]+-[^-]+-[^-]+\.whl$")
+
+
+def requirement(source: str, version: str = __version__) -> Requirement:
+    """Pin exactly one Watchbill: a team upgrades by a reviewed change, never by a new release appearing."""
+    if source == "pypi":
+        return Requirement(f"watchbill=={version}")
+    if source.startswith("git+"):
+        url, at, ref = source.rpartition("@")
+        if not at or "/" in ref or not ref or "://" not in url:
+            raise InitError(
+                f"pin a tag or commit in '{source}', e.g. git+https://github.com/OWNER/watchbill@v{version}"
+            )
+        return Requirement(f"watchbill @ {source}")
+    wheel = Path(source)
+    match = _WHEEL.match(wheel.name)
+    if not match or not wheel.is_file():
+        raise InitError(f"--source is 'pypi', 'git+URL@TAG' or the path of a watchbill wheel; '{source}' is none")
+    return Requirement(f"watchbill=={match.group('version')}", wheel)
 
 
 def template_root() -> Traversable:
@@ -120,7 +153,7 @@ def _values(skeleton: Skeleton, now: datetime) -> dict[str, str]:
         "sre_team": f"@{skeleton.github_org}/{skeleton.sre_team}",
         "incident_team": f"@{skeleton.github_org}/{skeleton.incident_team}",
         "package": f"{package}-incidents",
-        "version": __version__,
+        "requirement": requirement(skeleton.source).line,
     }
 
 
@@ -157,4 +190,9 @@ def init(directory: Path, skeleton: Skeleton, *, now: datetime) -> list[Path]:
         write_text_atomic(path, text)
         written.append(path)
     written.extend(write_schemas(directory / "tooling" / "schemas"))
+    wheel = requirement(skeleton.source).wheel
+    if wheel is not None:
+        vendored = directory / VENDOR / wheel.name
+        write_bytes_atomic(vendored, wheel.read_bytes())
+        written.append(vendored)
     return written

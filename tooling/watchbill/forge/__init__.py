@@ -1,7 +1,7 @@
 """Where changes leave the machine: git branches and pushes, and GitHub pull requests."""
 
 from .git import GitError, Identity, Published, PushRejected, Repository
-from .github import GitHub, GitHubError, PullRequest, from_environment, repository_from
+from .github import GitHub, GitHubError, PullRequest, PullRequestsNotAllowed, from_environment, repository_from
 
 __all__ = [
     "GitError",
@@ -10,6 +10,7 @@ __all__ = [
     "Identity",
     "Published",
     "PullRequest",
+    "PullRequestsNotAllowed",
     "PushRejected",
     "Repository",
     "from_environment",

@@ -14,6 +14,15 @@ Documented behaviour this relies on:
   them). A GitHub App installation token does not have that limit: pass one as ``WATCHBILL_GITHUB_TOKEN``,
   or give the App's id and private key and a token is minted here.
 
+- With "Allow GitHub Actions to create and approve pull requests" off (a new organisation's default),
+  ``POST /pulls`` with a workflow's ``GITHUB_TOKEN`` answers 403 "GitHub Actions is not permitted to create or
+  approve pull requests."; that is a repository setting, not a token permission, and the error says which.
+
+Every exchange is bounded: an answer larger than ``max_bytes`` is refused as soon as it is known to be (its
+Content-Length, or the bytes read so far), and one request with its whole answer must finish within
+``deadline`` seconds. httpx's own timeouts bound each read, so a server sending a byte a second would
+otherwise hold a run for as long as it likes.
+
 The base URL comes from ``GITHUB_API_URL`` (set by GitHub Actions, also on GitHub Enterprise Server).
 """
 
@@ -22,6 +31,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -36,13 +46,33 @@ from ..errors import ForgeError
 API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 TOKEN_VARIABLES = ("WATCHBILL_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN")
+MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+DEADLINE = 60.0
+ACTIONS_PULLS_SETTING = (
+    'Settings → Actions → General → Workflow permissions → "Allow GitHub Actions to create and approve pull requests"'
+)
+_ACTIONS_REFUSAL = "GitHub Actions is not permitted to create or approve pull requests"
 _REMOTE = re.compile(r"(?:github\.com|/)[:/](?P<owner>[A-Za-z0-9_.-]+)/(?P<name>[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 
 
 class GitHubError(ForgeError):
+    """Raised when GitHub refuses, fails, or cannot be reached; ``status`` is its HTTP status when it answered."""
+
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class PullRequestsNotAllowed(GitHubError):
+    """Raised when the repository does not let GitHub Actions open pull requests (a setting, not the token)."""
+
+
+class AnswerTooLarge(GitHubError):
+    """Raised when an answer is larger than the client accepts; it was not read to the end."""
+
+
+class AnswerTooSlow(GitHubError):
+    """Raised when a request and its answer did not finish within the deadline."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +110,8 @@ class GitHub:
         sleep: Callable[[float], None] = time.sleep,
         max_wait: float = 300.0,
         retries: int = 4,
+        max_bytes: int = MAX_RESPONSE_BYTES,
+        deadline: float = DEADLINE,
     ) -> None:
         owner, slash, name = repository.partition("/")
         if not slash or not owner or not name:
@@ -96,6 +128,8 @@ class GitHub:
         self.sleep = sleep
         self.max_wait = max_wait
         self.retries = retries
+        self.max_bytes = max_bytes
+        self.deadline = deadline
 
     def close(self) -> None:
         self.client.close()
@@ -105,9 +139,11 @@ class GitHub:
         return f"/repos/{self.owner}/{self.name}"
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One API call, retried on network errors, 5xx and rate limits; an answer too large or too slow is not."""
         for attempt in range(self.retries + 1):
             try:
-                response = self.client.request(method, self.base + path, headers=self.headers, **kwargs)
+                sent = self.client.build_request(method, self.base + path, headers=self.headers, **kwargs)
+                response = exchange(self.client, sent, max_bytes=self.max_bytes, deadline=self.deadline)
             except httpx.HTTPError as exc:
                 if attempt == self.retries:
                     raise GitHubError(f"cannot reach the GitHub API at {self.base}: {exc}") from None
@@ -150,6 +186,14 @@ class GitHub:
         response = self.request(
             "POST", f"{self.repo_path}/pulls", json={"title": title, "head": branch, "base": base, "body": body}
         )
+        if response.status_code == 403 and _ACTIONS_REFUSAL in response.text:
+            raise PullRequestsNotAllowed(
+                f"opening a pull request for {branch}: GitHub Actions may not create pull requests in "
+                f"{self.owner}/{self.name}. Turn on {ACTIONS_PULLS_SETTING} (in the organisation's settings "
+                "first if it is greyed out), or let a GitHub App open them: set WATCHBILL_GITHUB_APP_ID and "
+                "WATCHBILL_GITHUB_APP_PRIVATE_KEY",
+                403,
+            )
         if response.status_code == 422 and "already exists" in response.text:
             existing = self.find_pull(branch)
             if existing is None:
@@ -205,6 +249,52 @@ class GitHub:
         return closed is not None and not closed.merged
 
 
+def exchange(client: httpx.Client, request: httpx.Request, *, max_bytes: int, deadline: float) -> httpx.Response:
+    """Send ``request`` and read its whole answer, refusing one over ``max_bytes`` or slower than ``deadline``.
+
+    The exchange runs in a daemon thread that the caller waits for at most ``deadline`` seconds: no socket
+    timeout can bound a status line or body that arrives a byte at a time. A worker left behind stops at
+    its next chunk and closes the connection."""
+    outcome: list[httpx.Response | Exception] = []
+    expires = time.monotonic() + deadline
+
+    def work() -> None:
+        try:
+            outcome.append(_read_bounded(client, request, max_bytes, expires))
+        except Exception as exc:  # handed to the caller's thread below
+            outcome.append(exc)
+
+    worker = threading.Thread(target=work, name="github-request", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if not outcome:
+        raise AnswerTooSlow(f"GitHub did not answer {request.method} {request.url.path} within {deadline:.0f}s")
+    if isinstance(outcome[0], Exception):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _read_bounded(client: httpx.Client, request: httpx.Request, max_bytes: int, expires: float) -> httpx.Response:
+    what = f"GitHub's answer to {request.method} {request.url.path}"
+    response = client.send(request, stream=True)
+    try:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise AnswerTooLarge(f"{what} is {int(declared)} bytes, more than the {max_bytes} accepted")
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > max_bytes:
+                raise AnswerTooLarge(f"{what} is larger than the {max_bytes} bytes accepted; not read further")
+            if time.monotonic() > expires:
+                raise AnswerTooSlow(f"{what} was still arriving at the deadline")
+    finally:
+        response.close()
+    decoded = ("content-encoding", "content-length", "transfer-encoding")  # the body below is already decoded
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in decoded]
+    return httpx.Response(response.status_code, headers=headers, content=bytes(body), request=request)
+
+
 def rate_limit_wait(response: httpx.Response, attempt: int, *, now: float) -> float | None:
     """Seconds to wait before retrying, or None when the response is not a rate limit."""
     if response.status_code not in (403, 429):
@@ -237,6 +327,8 @@ def _message(response: httpx.Response) -> str:
     if isinstance(errors, list):
         details = [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors]
         message = "; ".join([message, *details]) if message else "; ".join(details)
+    if response.status_code == 401:
+        message += " (is the token expired, revoked, or meant for another GitHub host?)"
     if response.status_code == 403 and "rate" not in message.lower():
         message += " (does the token have 'pull-requests: write' and 'issues: write'?)"
     return message[:300]
@@ -303,13 +395,25 @@ def app_installation_token(
         "X-GitHub-Api-Version": API_VERSION,
     }
     base = api_url.rstrip("/")
-    found = http.get(f"{base}/repos/{repository}/installation", headers=headers)
+
+    def call(method: str, url: str) -> httpx.Response:
+        request = http.build_request(method, url, headers=headers)
+        try:
+            return exchange(http, request, max_bytes=MAX_RESPONSE_BYTES, deadline=DEADLINE)
+        except httpx.HTTPError as exc:
+            raise GitHubError(f"cannot reach the GitHub API at {base}: {exc}") from None
+
+    found = call("GET", f"{base}/repos/{repository}/installation")
+    if found.status_code == 404:
+        raise GitHubError(f"the GitHub App is not installed on {repository} (404)", 404)
     if found.status_code != 200:
-        raise GitHubError(f"the GitHub App is not installed on {repository} ({found.status_code})", found.status_code)
+        raise GitHubError(f"GitHub refused the App's JWT ({found.status_code}: {_message(found)})", found.status_code)
     installation = int(found.json()["id"])
-    minted = http.post(f"{base}/app/installations/{installation}/access_tokens", headers=headers)
+    minted = call("POST", f"{base}/app/installations/{installation}/access_tokens")
     if minted.status_code != 201:
-        raise GitHubError(f"GitHub refused an installation token ({minted.status_code})", minted.status_code)
+        raise GitHubError(
+            f"GitHub refused an installation token ({minted.status_code}: {_message(minted)})", minted.status_code
+        )
     return str(minted.json()["token"])
 
 

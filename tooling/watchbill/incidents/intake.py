@@ -8,12 +8,14 @@ first update are ours; the reporter's words go to the internal timeline only.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from ..errors import RequestError
 from ..fields import format_instant, parse_instant
@@ -22,13 +24,22 @@ from ..models.incident import DetectedBy, Impact
 from ..organisation import Organisation
 from .ops import Declaration
 
+T = TypeVar("T")
 FORM_LABEL = "incident-report"
 """The label the issue form puts on every report; the intake workflow acts only on issues carrying it."""
 COMMENT_MARKER = "<!-- watchbill:intake -->"
-"""Hidden in every comment intake writes, so a second run for the same issue knows it was handled."""
+"""Hidden in the comment that accepts a report, so a later run for the same issue (an edit, a re-label)
+knows it was handled and opens no second incident."""
+REJECTED_MARKER = "<!-- watchbill:intake-rejected -->"
+"""Hidden in a rejection: the reporter may edit the issue, and the next run must try again."""
+_LEGACY_REJECTION = "could not be turned into an incident"
+"""Rejections written before REJECTED_MARKER carried COMMENT_MARKER; their wording tells them apart."""
+MAX_EVENT_BYTES = 2 * 1024 * 1024
 MAX_BODY_CHARS = 20_000
 MAX_DESCRIPTION_CHARS = 5_000
 MAX_SHORT_CHARS = 200
+MAX_ISSUE_TITLE_CHARS = 256
+"""GitHub's own limit for an issue title: a title GitHub accepted must not be a reason to refuse a report."""
 MAX_START_AGE = timedelta(days=30)
 NO_RESPONSE = "_No response_"
 
@@ -117,6 +128,21 @@ def _service(org: Organisation, text: str) -> Service | None:
     return None
 
 
+def read_event(path: Path) -> dict[str, Any]:
+    """The issues event payload GitHub wrote for the workflow ($GITHUB_EVENT_PATH)."""
+    try:
+        if path.stat().st_size > MAX_EVENT_BYTES:
+            raise RequestError(f"{path} is larger than {MAX_EVENT_BYTES:,} bytes; is it an issues event payload?")
+        event = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RequestError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RequestError(f"{path} is not JSON: {exc}") from None
+    if not isinstance(event, dict):
+        raise RequestError(f"{path} does not hold a JSON object")
+    return event
+
+
 def _issue(event: Mapping[str, Any]) -> Mapping[str, Any]:
     issue = event.get("issue")
     if not isinstance(issue, Mapping):
@@ -139,62 +165,70 @@ def has_form_label(event: Mapping[str, Any]) -> bool:
 def read_report(event: Mapping[str, Any], org: Organisation, *, now: datetime) -> IssueReport:
     """Check every field of the submitted form; raise ReportRejected listing everything to fix at once."""
     issue = _issue(event)
-    body = issue.get("body")
-    if not isinstance(body, str) or not body.strip():
-        raise ReportRejected(["the issue is empty; please use the 'Report an incident' form"])
-    if len(body) > MAX_BODY_CHARS:
-        raise ReportRejected([f"the report is {len(body):,} characters long; keep it under {MAX_BODY_CHARS:,}"])
-    fields = sections(body)
+    fields = _fields(issue.get("body"))
     reasons: list[str] = []
-    for label in REQUIRED:
-        if not fields.get(label):
-            reasons.append(f"'{label}' is required")
-    if reasons:
-        raise ReportRejected(reasons)
-
-    service_text = _clean(fields[SERVICE] or "", SERVICE, 100, reasons, single_line=True)
-    service = _service(org, service_text) if service_text else None
-    if service_text is not None and service is None:
-        names = ", ".join(f"{s.name} ({s.id})" for s in org.services.values() if s.public) or "none"
-        reasons.append(f"there is no service called '{service_text[:100]}'; the services are: {names}")
-    impact = IMPACT_OPTIONS.get((fields[IMPACT] or "").strip())
-    if impact is None:
-        reasons.append(f"'{IMPACT}' must be one of the form's options: {', '.join(IMPACT_OPTIONS)}")
-    source = SOURCE_OPTIONS.get((fields[SOURCE] or "").strip())
-    if source is None:
-        reasons.append(f"'{SOURCE}' must be one of the form's options: {', '.join(SOURCE_OPTIONS)}")
+    service = _service_field(org, fields[SERVICE] or "", reasons)
+    impact = _option(fields[IMPACT], IMPACT, IMPACT_OPTIONS, reasons)
+    source = _option(fields[SOURCE], SOURCE, SOURCE_OPTIONS, reasons)
     description = _clean(fields[DESCRIPTION] or "", DESCRIPTION, MAX_DESCRIPTION_CHARS, reasons, single_line=False)
     reference = None
     if fields.get(REFERENCE):
         reference = _clean(fields[REFERENCE] or "", REFERENCE, MAX_SHORT_CHARS, reasons, single_line=True)
-    notes: list[str] = []
-    started_at = None
-    if fields.get(STARTED):
-        started_at, note = _start(fields[STARTED] or "", now)
-        if note:
-            notes.append(note)
+    started_at, note = _start(fields[STARTED] or "", now) if fields.get(STARTED) else (None, None)
     title = issue.get("title") if isinstance(issue.get("title"), str) else ""
-    clean_title = _clean(title or "", "title", MAX_SHORT_CHARS, reasons, single_line=True) or ""
-    user = issue.get("user")
-    login = user.get("login") if isinstance(user, Mapping) else None
-    author = login if isinstance(login, str) else "someone"
-    if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?", author):
-        author = "someone"
+    clean_title = _clean(title or "", "title", MAX_ISSUE_TITLE_CHARS, reasons, single_line=True) or ""
     if reasons:
         raise ReportRejected(reasons)
     assert service is not None and impact is not None and source is not None and description is not None
     return IssueReport(
         issue_number=int(issue["number"]),
         issue_title=clean_title,
-        author=author,
+        author=_author(issue.get("user")),
         service=service,
         impact=impact,
         detected_by=source,
         description=description,
         started_at=started_at,
         reference=reference,
-        notes=tuple(notes),
+        notes=(note,) if note else (),
     )
+
+
+def _fields(body: object) -> dict[str, str | None]:
+    """The form's sections, once the body is known to be a form of sane size with every required field."""
+    if not isinstance(body, str) or not body.strip():
+        raise ReportRejected(["the issue is empty; please use the 'Report an incident' form"])
+    if len(body) > MAX_BODY_CHARS:
+        raise ReportRejected([f"the report is {len(body):,} characters long; keep it under {MAX_BODY_CHARS:,}"])
+    fields = sections(body)
+    missing = [f"'{label}' is required" for label in REQUIRED if not fields.get(label)]
+    if missing:
+        raise ReportRejected(missing)
+    return fields
+
+
+def _service_field(org: Organisation, text: str, reasons: list[str]) -> Service | None:
+    service_text = _clean(text, SERVICE, 100, reasons, single_line=True)
+    service = _service(org, service_text) if service_text else None
+    if service_text is not None and service is None:
+        names = ", ".join(f"{s.name} ({s.id})" for s in org.services.values() if s.public) or "none"
+        reasons.append(f"there is no service called '{service_text[:100]}'; the services are: {names}")
+    return service
+
+
+def _option(text: str | None, label: str, options: Mapping[str, T], reasons: list[str]) -> T | None:
+    """One of the form's own options, or a reason saying which ones there are."""
+    chosen = options.get((text or "").strip())
+    if chosen is None:
+        reasons.append(f"'{label}' must be one of the form's options: {', '.join(options)}")
+    return chosen
+
+
+def _author(user: object) -> str:
+    """The reporter's login as GitHub allows it; anything else (it reaches the record) is 'someone'."""
+    login = user.get("login") if isinstance(user, Mapping) else None
+    author = login if isinstance(login, str) else "someone"
+    return author if re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?", author) else "someone"
 
 
 def _start(text: str, now: datetime) -> tuple[datetime | None, str | None]:
@@ -253,10 +287,15 @@ def accepted_comment(incident: Incident, pull_url: str, pull_number: int, report
     )
 
 
+def was_accepted(comments: list[str]) -> bool:
+    """Whether an earlier run turned this issue into an incident (a rejection does not count)."""
+    return any(COMMENT_MARKER in body and _LEGACY_REJECTION not in body for body in comments)
+
+
 def rejected_comment(reasons: list[str]) -> str:
     listed = "\n".join(f"- {reason}" for reason in reasons)
     return (
-        f"{COMMENT_MARKER}\nThis report could not be turned into an incident yet:\n\n{listed}\n\n"
+        f"{REJECTED_MARKER}\nThis report could not be turned into an incident yet:\n\n{listed}\n\n"
         "Please edit the issue to fix these (keep the form's headings), or open a new report. "
         "If customers are affected right now, also page on-call directly.\n"
     )

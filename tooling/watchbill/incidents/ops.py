@@ -1,9 +1,11 @@
 """What people do to an incident record, as pure functions over the organisation and the record.
 
 Each operation checks its request against the organisation (known people, services, severities) and
-returns either a new :class:`~watchbill.models.Incident` (declare) or a :class:`Change`: the keys to set
-and the items to append. A Change is applied to the round-trip YAML by :func:`Change.apply`, so the
+returns either a new :class:`~watchbill.models.Incident` (declare) or a :class:`RecordEdit`: the keys to set
+and the items to append. A RecordEdit is applied to the round-trip YAML by :func:`RecordEdit.apply`, so the
 person's comments, key order and quoting survive; nothing here reads the clock, the disk or git.
+:func:`edit_for` turns one of the edit requests (:data:`EditRequest`) into its RecordEdit, so the CLI, a
+workflow step and a pull-request comment all ask for an edit the same way.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, get_args
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..errors import RequestError
 from ..fields import format_instant, zone
+from ..files.yamledit import append_item, set_value
 from ..models import (
     ActionItem,
     AffectedService,
@@ -29,7 +32,6 @@ from ..models import (
 )
 from ..models.incident import DetectedBy, Impact, Status, Visibility
 from ..organisation import Organisation
-from ..yamledit import append_item, set_value
 
 ROLE_NAMES: tuple[str, ...] = tuple(Roles.model_fields)
 ROLE_LABELS: dict[str, str] = {
@@ -47,6 +49,9 @@ IMPACTS: tuple[str, ...] = get_args(Impact)
 OPEN_STATUSES: tuple[Status, ...] = ("investigating", "identified", "monitoring")
 DETECTION_SOURCES: tuple[str, ...] = get_args(DetectedBy)
 VISIBILITIES: tuple[str, ...] = get_args(Visibility)
+MAX_TITLE_CHARS = 200
+"""What the record's ``title`` holds; it is also the commit subject and the pull request's title."""
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 PLACEHOLDER = "TODO: "
 """Scaffolded postmortem text starts with this, so a reviewer (and a grep) sees what is still unwritten."""
 
@@ -73,7 +78,7 @@ class Declaration:
 
 
 @dataclass
-class Change:
+class RecordEdit:
     """Keys to set (a path of keys, so ``("roles", "commander")`` sets one role) and items to append."""
 
     sets: list[tuple[tuple[str, ...], Any]] = field(default_factory=list)
@@ -82,6 +87,10 @@ class Change:
     """Top-level key -> comment line written above it (e.g. the postmortem's due date)."""
     summary: str = ""
     """One line for the person and the commit message: what this change does."""
+
+    def __bool__(self) -> bool:
+        """False when there is nothing to write (e.g. a role handed to the person who holds it)."""
+        return bool(self.sets or self.appends)
 
     def apply(self, data: CommentedMap) -> None:
         for path, value in self.sets:
@@ -186,15 +195,6 @@ def _still_open(incident: Incident, verb: str) -> None:
 # ---------------------------------------------------------------- operations
 
 
-def next_free_id(org: Organisation, now: datetime, taken: Iterable[str] = ()) -> str:
-    """The next number for the year, skipping ids reserved elsewhere (e.g. by an open pull request's branch)."""
-    year = now.year
-    prefix = f"INC-{year:04d}-"
-    numbers = [int(i[len(prefix) :]) for i in taken if i.startswith(prefix) and i[len(prefix) :].isdigit()]
-    from_files = int(org.next_incident_id(year)[len(prefix) :])
-    return f"{prefix}{max([from_files - 1, *numbers]) + 1:04d}"
-
-
 def default_message(org: Organisation, services: Iterable[AffectedService]) -> str:
     names = [org.services[s.service].name for s in services]
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -205,9 +205,7 @@ def declare(org: Organisation, request: Declaration, *, now: datetime, ident: st
     """A new incident record, status investigating, with its first public update and a 'declared' event."""
     severity = _severity(org, request.severity)
     services = _services(org, request.services)
-    title = request.title.strip()
-    if not title:
-        raise OperationError("the title is empty; say in a few words what is broken, e.g. 'Checkout fails'")
+    title = _title(request.title)
     if request.commander:
         _person(org, request.commander, "commander")
     if request.by:
@@ -217,6 +215,39 @@ def declare(org: Organisation, request: Declaration, *, now: datetime, ident: st
     started = request.started_at or now
     if started > now:
         raise OperationError(f"the start ({format_instant(started)}) is in the future; check --started-at")
+    try:
+        return _record(org, request, severity, services, title, now=now, ident=ident)
+    except ValidationError as exc:
+        where = ".".join(str(part) for part in exc.errors()[0]["loc"])
+        raise OperationError(f"the new record would not be valid: {where}: {exc.errors()[0]['msg']}") from None
+
+
+def _title(text: str) -> str:
+    """One short line: the title is also the commit subject and the pull request's title."""
+    title = text.strip()
+    if not title:
+        raise OperationError("the title is empty; say in a few words what is broken, e.g. 'Checkout fails'")
+    if any(char in _LINE_BREAKS for char in title):
+        raise OperationError("the title must be one line: it becomes the commit subject and the pull request's title")
+    if len(title) > MAX_TITLE_CHARS:
+        raise OperationError(
+            f"the title is {len(title):,} characters long; keep it under {MAX_TITLE_CHARS} "
+            "(a few words saying what is broken; details go in --summary or --message)"
+        )
+    return title
+
+
+def _record(
+    org: Organisation,
+    request: Declaration,
+    severity: Severity,
+    services: list[AffectedService],
+    title: str,
+    *,
+    now: datetime,
+    ident: str,
+) -> Incident:
+    started = request.started_at or now
     visibility = request.visibility or ("public" if severity.public else "internal")
     roles = Roles(commander=request.commander) if request.commander else Roles()
     who = request.by or request.commander
@@ -256,7 +287,7 @@ def status_update(
     message: str,
     status: Status | None = None,
     by: str | None = None,
-) -> Change:
+) -> RecordEdit:
     """A public update; 'monitoring' also records when the impact was mitigated, if nobody had yet."""
     _still_open(incident, "updated")
     new_status = status or incident.status
@@ -265,7 +296,7 @@ def status_update(
     if not message.strip():
         raise OperationError("the update's message is empty; write what customers should know now")
     _not_before_last(incident, now)
-    change = Change(summary=f"{incident.id}: {new_status}: {_first_line(message)}")
+    change = RecordEdit(summary=f"{incident.id}: {new_status}: {_first_line(message)}")
     change.appends.append(("updates", Update(at=now, status=new_status, message=message.strip())))
     change.sets.append((("status",), new_status))
     if new_status != incident.status:
@@ -283,14 +314,14 @@ def status_update(
 
 def assign(
     org: Organisation, incident: Incident, roles: Mapping[str, str], *, now: datetime, by: str | None = None
-) -> Change:
+) -> RecordEdit:
     """Hand roles to people; each hand-over is a timeline event naming who held the role before."""
     if not roles:
         raise OperationError(
             f"name at least one role to assign: {', '.join('--' + r.replace('_', '-') for r in ROLE_NAMES)}"
         )
     _still_open(incident, "reassigned")
-    change = Change(summary=f"{incident.id}: " + ", ".join(f"{r.replace('_', ' ')} {p}" for r, p in roles.items()))
+    change = RecordEdit(summary=f"{incident.id}: " + ", ".join(f"{r.replace('_', ' ')} {p}" for r, p in roles.items()))
     for role, person in roles.items():
         if role not in ROLE_NAMES:
             raise OperationError(f"unknown role '{role}'; roles are {', '.join(ROLE_NAMES)}")
@@ -307,12 +338,12 @@ def assign(
     return change
 
 
-def resolve(incident: Incident, *, now: datetime, message: str | None = None, by: str | None = None) -> Change:
+def resolve(incident: Incident, *, now: datetime, message: str | None = None, by: str | None = None) -> RecordEdit:
     """Resolved: resolved_at, mitigated_at if it was never set, and the final public update."""
     _still_open(incident, "resolved again")
     _not_before_last(incident, now)
     text = (message or "").strip() or "This incident has been resolved. Thank you for your patience."
-    change = Change(summary=f"{incident.id}: resolved")
+    change = RecordEdit(summary=f"{incident.id}: resolved")
     change.sets.append((("status",), "resolved"))
     if incident.mitigated_at is None:
         change.sets.append((("mitigated_at",), now))
@@ -332,7 +363,7 @@ def postmortem_due(org: Organisation, incident: Incident) -> datetime | None:
     return incident.resolved_at + severity.postmortem.due_within
 
 
-def postmortem(org: Organisation, incident: Incident, *, now: datetime) -> Change:
+def postmortem(org: Organisation, incident: Incident, *, now: datetime) -> RecordEdit:
     """The Google SRE template, pre-filled from the record (impact, detection, timeline of roles).
 
     Free-text fields start with ``TODO:`` so the draft validates yet plainly reads as unfinished.
@@ -375,7 +406,7 @@ def postmortem(org: Organisation, incident: Incident, *, now: datetime) -> Chang
         "- {title, owner, type: mitigate|prevent|process, priority, due, link}", "action_items"
     )
     due = postmortem_due(org, incident)
-    change = Change(summary=f"{incident.id}: postmortem draft")
+    change = RecordEdit(summary=f"{incident.id}: postmortem draft")
     change.sets.append((("postmortem",), scaffold))
     if due is not None:
         change.comments["postmortem"] = (
@@ -453,6 +484,60 @@ def overdue_action_items(org: Organisation, now: datetime) -> list[OverdueAction
             if item.status in ("open", "in_progress") and item.due < today:
                 late.append(OverdueAction(incident, index, item, (today - item.due).days))
     return sorted(late, key=lambda a: (a.item.due, a.incident.id, a.index))
+
+
+# ---------------------------------------------------------------- edit requests
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A public update, optionally moving the status (``watchbill update``, ``/update`` on the pull request)."""
+
+    message: str
+    status: Status | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class RoleAssignment:
+    """Roles handed to people, role name -> person id (``watchbill assign``)."""
+
+    roles: Mapping[str, str]
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The incident is over; ``message`` is the final public update (a default one when empty)."""
+
+    message: str | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class PostmortemDraft:
+    """Scaffold the postmortem from the record (``watchbill postmortem``)."""
+
+
+EditRequest = StatusUpdate | RoleAssignment | Resolution | PostmortemDraft
+"""Everything a person can ask of an existing record; :func:`edit_for` turns it into a :class:`RecordEdit`."""
+
+
+def edit_for(org: Organisation, incident: Incident, request: EditRequest, *, now: datetime) -> RecordEdit:
+    """The one dispatch from a request to its operation, whoever asks (the CLI, a workflow, a comment)."""
+    if isinstance(request, StatusUpdate):
+        return status_update(incident, now=now, message=request.message, status=request.status, by=request.by)
+    if isinstance(request, RoleAssignment):
+        return assign(org, incident, request.roles, now=now, by=request.by)
+    if isinstance(request, Resolution):
+        return resolve(incident, now=now, message=request.message, by=request.by)
+    return postmortem(org, incident, now=now)
+
+
+def unwritten_sections(incident: Incident) -> int:
+    """Postmortem sections still starting with :data:`PLACEHOLDER`."""
+    values = incident.postmortem.model_dump().values() if incident.postmortem else []
+    return sum(1 for value in values if isinstance(value, str) and value.startswith(PLACEHOLDER))
 
 
 def roles_from(options: Mapping[str, str | None]) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """Propose a person's edit to an incident as a pull request, without touching their checkout.
 
-What is particular to a person's edit lives here: which branch an incident's changes go to, which ids
-branches on the remote already hold, and the pull request's text. The git work (a scratch tree of the
+What is particular to a person's edit lives here: pushing it to the incident's branch (named by
+:class:`~watchbill.incidents.ids.IncidentId`), and the pull request's text. The git work (a scratch tree of the
 branch, commit, push, and replaying the edit on a newer tip when someone else pushed first, e.g. the probe
 lifecycle) is :class:`~watchbill.forge.git.Repository`'s; the GitHub work is
 :class:`~watchbill.forge.github.GitHub`'s, configured from the same environment as the probe lifecycle.
@@ -9,7 +9,6 @@ lifecycle) is :class:`~watchbill.forge.git.Repository`'s; the GitHub work is
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -17,24 +16,15 @@ from typing import TypeVar
 
 from ..errors import ForgeError
 from ..forge.git import GitError, Published, Repository
-from ..forge.github import GitHub, GitHubError, PullRequest, from_environment, repository_from
+from ..forge.github import GitHub, PullRequest, from_environment, repository_from
 from ..models import Incident, Settings
+from .ids import IncidentId
 
 T = TypeVar("T")
-_INCIDENT_BRANCH = re.compile(r"inc-(\d{4})-(\d{4})", re.IGNORECASE)
 
 
 class ProposalError(ForgeError):
     """The repository or the environment is not set up for --pr; the message says what to set."""
-
-
-FAILURES = (ProposalError, GitError, GitHubError)
-"""Everything proposing can fail with; each message says what to check."""
-
-
-def branch_for(settings: Settings, incident_id: str) -> str:
-    """One branch per incident, so every change to it lands in one pull request."""
-    return f"{settings.lifecycle.branch_prefix}{incident_id.lower()}"
 
 
 def connect(root: Path, environ: Mapping[str, str], *, now: datetime) -> tuple[Repository, GitHub]:
@@ -58,21 +48,10 @@ def connect(root: Path, environ: Mapping[str, str], *, now: datetime) -> tuple[R
     return repo, github
 
 
-def reserved_ids(repo: Repository, settings: Settings) -> list[str]:
-    """Incident ids that branches on the remote already use: a new declaration must not take them."""
-    prefix = settings.lifecycle.branch_prefix
-    ids = []
-    for head in repo.heads(f"{prefix}*"):
-        match = _INCIDENT_BRANCH.fullmatch(head[len(prefix) :]) if head.startswith(prefix) else None
-        if match:
-            ids.append(f"INC-{match.group(1)}-{match.group(2)}")
-    return ids
-
-
 def push(
     repo: Repository,
     settings: Settings,
-    incident_id: str,
+    incident_id: IncidentId,
     change: Callable[[Path], T],
     message: str | Callable[[T], str],
 ) -> Published[T]:
@@ -87,14 +66,15 @@ def push(
             raise ProposalError(f"the base branch '{base}' is not on the remote; check lifecycle.base_branch")
         return tip
 
-    return repo.publish(branch_for(settings, incident_id), change, message, start=start)
+    return repo.publish(incident_id.branch(settings.lifecycle.branch_prefix), change, message, start=start)
 
 
 def open_pull(github: GitHub, settings: Settings, incident: Incident, extra: str = "") -> tuple[PullRequest, bool]:
     """Open the incident's pull request, or bring the open one's title and labels up to date."""
     title, body = pull_request_text(incident, extra)
     labels = list(dict.fromkeys([*settings.lifecycle.labels, incident.severity]))
-    return github.ensure_pull(branch_for(settings, incident.id), settings.lifecycle.base_branch, title, body, labels)
+    branch = IncidentId.parse(incident.id).branch(settings.lifecycle.branch_prefix)
+    return github.ensure_pull(branch, settings.lifecycle.base_branch, title, body, labels)
 
 
 def pull_title(incident: Incident) -> str:
@@ -117,6 +97,8 @@ def pull_request_text(incident: Incident, extra: str = "") -> tuple[str, str]:
         lines += ["", "Public update when this was opened:", "", "> " + latest.replace("\n", "\n> ")]
     if extra:
         lines += ["", extra]
-    lines += ["", "`watchbill` keeps the status in the title current; this text is yours to edit. Merging publishes "
-              "the record."]
+    lines += [
+        "",
+        "`watchbill` keeps the status in the title current; this text is yours to edit. Merging publishes the record.",
+    ]
     return title, "\n".join(lines)

@@ -1,9 +1,9 @@
 """From probe results to incident records: thresholds, maintenance, episodes, and the proposals."""
 
+from ..incidents.branches import DISMISSED, Unreadable
 from .episodes import Episode, Ledger, LedgerError
-from .flow import Lifecycle, Outcome, Proposal, probes_by_key, pull_body
+from .flow import Lifecycle, LifecycleResult, Proposal, pull_body
 from .plan import (
-    DISMISSED,
     Action,
     Adopt,
     Forget,
@@ -12,11 +12,9 @@ from .plan import (
     Recover,
     Relapse,
     Resolve,
-    Unreadable,
     apply_to_ledger,
-    branch_name,
     new_record,
-    plan,
+    plan_actions,
 )
 from .records import IdTaken, apply
 
@@ -30,8 +28,8 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "Lifecycle",
+    "LifecycleResult",
     "Open",
-    "Outcome",
     "Plan",
     "Proposal",
     "Recover",
@@ -40,9 +38,7 @@ __all__ = [
     "Unreadable",
     "apply",
     "apply_to_ledger",
-    "branch_name",
     "new_record",
-    "plan",
-    "probes_by_key",
+    "plan_actions",
     "pull_body",
 ]

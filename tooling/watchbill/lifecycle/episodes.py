@@ -14,9 +14,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_text_atomic
 from ..errors import StateError
 from ..fields import format_instant, parse_instant
+from ..files.atomic import write_text_atomic
 
 FILE = "episodes.json"
 FORMAT = "watchbill-episodes/1"

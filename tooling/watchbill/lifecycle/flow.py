@@ -1,5 +1,6 @@
 """One lifecycle step after a probe run: record the results on the data branch, then open, update or
-resolve incident records on their pull-request branches (or the base branch, in ``commit`` mode).
+resolve incident records on their pull-request branches. Nothing is ever pushed to the base branch (people
+protect it): a record reaches it when a person merges its pull request.
 
 Phase 1 happens on the data branch, which every run writes in turn: it appends the run, works out the
 plan, hands out incident ids and claims episodes in the ledger. A rejected push replays all of that on the
@@ -10,46 +11,39 @@ a pull request already open is found and reused, so a run that died halfway is f
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from ..fields import format_instant
 from ..forge.git import GitError, Repository
 from ..forge.github import GitHub, GitHubError, PullRequest
+from ..incidents.branches import BranchRecords, Found, reserved_ids
+from ..incidents.ids import IncidentId, next_free_id
 from ..incidents.publish import pull_title
-from ..loader import parse
-from ..models import Incident, Probe
+from ..models import Incident
 from ..organisation import Organisation
 from ..probes.result import ResultsFile
-from ..problems import LocatedError, Problem
-from ..state import Recorded, load_snapshot, record_results
+from ..problems import Problem
+from ..state import Recorded, read_probe_state, record_results
 from ..state.snapshot import Snapshot
 from . import episodes as ledger_file
 from . import records
 from .episodes import Episode, Ledger
 from .plan import (
-    DISMISSED,
     Action,
     Adopt,
     Forget,
-    Found,
     Open,
     Plan,
     Recover,
     Relapse,
     Resolve,
-    Unreadable,
     apply_to_ledger,
-    plan,
+    plan_actions,
 )
 
-_BRANCH_ID = re.compile(r"inc-(\d{4})-(\d{4})$", re.IGNORECASE)
 RENUMBER_ATTEMPTS = 3
 LEDGER_DAMAGED = "no incident is opened, updated or resolved until a person repairs it"
 
@@ -66,7 +60,9 @@ class Proposal:
 
 
 @dataclass
-class Outcome:
+class LifecycleResult:
+    """What one lifecycle step did: the run it recorded, the plan it made, and the proposals it carried out."""
+
     recorded: Recorded
     plan: Plan
     snapshot: Snapshot
@@ -97,77 +93,27 @@ class Lifecycle:
         self.github = github
         self.settings = org.settings
         self.base = org.settings.lifecycle.base_branch
-        self.pull_requests = org.settings.lifecycle.mode == "pull_request"
+        self.records = BranchRecords(repo, org.settings, github=github)
 
-    # ------------------------------------------------------------------ finding records
+    # ------------------------------------------------------------------ finding records (incidents/branches.py)
 
-    @cached_property
+    @property
     def base_head(self) -> str | None:
-        return self.repo.fetch(self.base)
+        return self.records.base_head
 
     @cached_property
-    def reserved(self) -> dict[int, int]:
-        """Highest incident number per year already taken on the base branch or by a pending branch."""
-        taken: dict[int, int] = {}
-        for incident_id in self.org.incidents:
-            year, number = int(incident_id[4:8]), int(incident_id[9:])
-            taken[year] = max(taken.get(year, 0), number)
-        for branch in self.repo.heads(f"{self.settings.lifecycle.branch_prefix}*"):
-            match = _BRANCH_ID.search(branch)
-            if match:
-                year, number = int(match.group(1)), int(match.group(2))
-                taken[year] = max(taken.get(year, 0), number)
-        return taken
+    def reserved(self) -> list[IncidentId]:
+        """Ids that pending incident branches hold; forgotten when a renumbering claims a new one."""
+        return reserved_ids(self.repo, self.settings.lifecycle.branch_prefix)
 
     def at_least(self, year: int) -> int:
-        from_files = int(self.org.next_incident_id(year)[9:])
-        return max(from_files, self.reserved.get(year, 0) + 1)
-
-    def _read(self, commit: str | None, path: str) -> Found:
-        if commit is None:
-            return None
-        raw = self.repo.read(commit, path)
-        if raw is None:
-            return None
-        try:
-            return Incident.model_validate(parse(raw.decode("utf-8"), path).data)
-        except (LocatedError, ValidationError, UnicodeDecodeError) as exc:
-            return Unreadable(f"{path} does not validate: {str(exc).splitlines()[0]}")
+        return next_free_id(self.org, year, self.reserved).number
 
     def start_for(self, episode: Episode, head: str | None) -> str | None:
-        """Where the next edit of the record builds from: its open branch, else the base branch."""
-        if head is None:
-            return self.base_head
-        if self.github is not None:
-            try:
-                if self.github.find_pull(episode.branch or "") is not None:
-                    return head
-            except GitHubError:
-                return head
-        on_base = self._read(self.base_head, episode.path)
-        if on_base is None:
-            return head  # never merged: the branch is the record's only home
-        if self.base_head is not None and self.repo.is_ancestor(head, self.base_head):
-            return self.base_head  # merged: follow-up changes start from the base branch
-        if self.repo.read(head, episode.path) == self.repo.read(self.base_head or head, episode.path):
-            return self.base_head  # squash-merged, nothing newer on the branch
-        return head
+        return self.records.start_for(episode, head)
 
     def locate(self, episode: Episode) -> Found:
-        if not self.pull_requests or episode.branch is None:
-            return self._read(self.base_head, episode.path)
-        head = self.repo.fetch(episode.branch)
-        if self.github is not None and head is not None:
-            try:
-                if self.github.dismissed(episode.branch):
-                    return DISMISSED
-            except GitHubError:
-                pass
-        start = self.start_for(episode, head)
-        found = self._read(start, episode.path)
-        if found is None and head is not None and start == self.base_head:
-            return DISMISSED  # merged, then removed from the base branch by a person
-        return found
+        return self.records.locate(episode)
 
     # ------------------------------------------------------------------ phase 1: data branch
 
@@ -175,7 +121,7 @@ class Lifecycle:
         recorded = record_results(tree, results)
         probes = [p for s in self.org.services.values() for p in s.probes]
         recent = max([96, *[2 * p.failure_threshold for p in probes]])
-        snapshot = load_snapshot(tree, recent=recent)
+        snapshot = read_probe_state(tree, recent=recent)
         try:
             ledger = ledger_file.load(tree)
         except ledger_file.LedgerError as exc:
@@ -186,7 +132,7 @@ class Lifecycle:
             )
             return _Phase1(recorded, replace(snapshot, problems=(*snapshot.problems, damaged)), Plan(), Ledger())
         found = {episode.incident: self.locate(episode) for episode in ledger.episodes.values()}
-        result = plan(
+        result = plan_actions(
             self.org, snapshot, ledger, found, self.now, allocate=lambda year: ledger.issue(year, self.at_least(year))
         )
         apply_to_ledger(ledger, result.actions)
@@ -198,30 +144,37 @@ class Lifecycle:
     def _publish(self, episode: Episode, action: Action, title: str) -> tuple[str | None, bool]:
         if self.base_head is None:
             raise GitError(f"the base branch '{self.base}' is not on the remote; check lifecycle.base_branch")
-        branch = episode.branch if self.pull_requests and episode.branch else self.base
-        start: Callable[[str | None], str | None] | None = None
-        if branch != self.base:
+        episode = self._on_branch(episode)
+        branch = episode.branch or self._branch(episode)
 
-            def start(head: str | None) -> str | None:
-                return self.start_for(episode, head)
+        def start(head: str | None) -> str | None:
+            return self.start_for(episode, head)
 
         published = self.repo.publish(
             branch, lambda tree: records.apply(tree, action), f"{episode.incident}: {title}", start=start
         )
         return published.commit, published.changed
 
+    def _branch(self, episode: Episode) -> str:
+        return IncidentId.parse(episode.incident).branch(self.settings.lifecycle.branch_prefix)
+
+    def _on_branch(self, episode: Episode) -> Episode:
+        """Every record goes by pull request; an episode a ledger kept from the removed ``commit`` mode (no
+        branch) gets its incident branch, so nothing is ever pushed to the base branch."""
+        return episode if episode.branch is not None else replace(episode, branch=self._branch(episode))
+
     def _renumber(self, episode: Episode) -> Episode:
         """A person took the id first: claim the next free one in the ledger and move the episode to it."""
 
         def change(tree: Path) -> Episode:
             ledger = ledger_file.load(tree)
-            fresh = ledger.issue(int(episode.incident[4:8]), self.at_least(int(episode.incident[4:8])))
-            path = f"incidents/{fresh[4:8]}/{fresh}.yaml"
+            year = IncidentId.parse(episode.incident).year
+            fresh = IncidentId.parse(ledger.issue(year, self.at_least(year)))
             moved = Episode(
                 probe=episode.probe,
-                incident=fresh,
-                path=path,
-                branch=f"{self.settings.lifecycle.branch_prefix}{fresh.lower()}" if episode.branch else None,
+                incident=str(fresh),
+                path=fresh.path,
+                branch=fresh.branch(self.settings.lifecycle.branch_prefix) if episode.branch else None,
                 started_at=episode.started_at,
                 detected_at=episode.detected_at,
             )
@@ -250,7 +203,8 @@ class Lifecycle:
     ) -> Proposal:
         pull: PullRequest | None = None
         created = False
-        if self.pull_requests and episode.branch and self.github is not None and commit is not None:
+        episode = self._on_branch(episode)
+        if episode.branch and self.github is not None and commit is not None:
             record = incident or self._current(episode, commit)
             if record is not None:
                 labels = [*self.settings.lifecycle.labels, record.severity]
@@ -263,7 +217,7 @@ class Lifecycle:
         return Proposal(episode.incident, verb, episode.branch, commit, changed, pull, created)
 
     def _current(self, episode: Episode, commit: str) -> Incident | None:
-        found = self._read(commit, episode.path)
+        found = self.records.read(commit, episode.path)
         return found if isinstance(found, Incident) else None
 
     def _carry_out(self, action: Action) -> Proposal | None:
@@ -277,28 +231,14 @@ class Lifecycle:
             return None
         return None  # pragma: no cover
 
-    def pending(self) -> list[tuple[Episode, Incident]]:
-        """Open records the probes opened, as they stand now on their branches (before any merge), so that
-        paging need not wait for someone to merge the pull request."""
-        head = self.repo.fetch(self.settings.data_branch)
-        raw = self.repo.read(head, ledger_file.FILE) if head is not None else None
-        if raw is None:
-            return []
-        found: list[tuple[Episode, Incident]] = []
-        for episode in ledger_file.parse(raw.decode("utf-8")).episodes.values():
-            record = self.locate(episode)
-            if isinstance(record, Incident) and record.is_open:
-                found.append((episode, record))
-        return found
-
     # ------------------------------------------------------------------ the step
 
-    def run(self, results: ResultsFile, *, dry_run: bool = False) -> Outcome:
+    def run(self, results: ResultsFile, *, dry_run: bool = False) -> LifecycleResult:
         data_branch = self.settings.data_branch
         if dry_run:
             with self.repo.scratch(self.repo.fetch(data_branch)) as scratch:
                 first = self._phase1(scratch.path, results)
-            return Outcome(first.recorded, first.plan, first.snapshot)
+            return LifecycleResult(first.recorded, first.plan, first.snapshot)
         failing = sum(1 for r in results.results if r.ok is False)
         when = format_instant(results.run_started.astimezone(UTC).replace(microsecond=0))
         published = self.repo.publish(
@@ -307,7 +247,7 @@ class Lifecycle:
             f"probe run {when}: {len(results.results)} results, {failing} failing",
         )
         first = published.value
-        outcome = Outcome(first.recorded, first.plan, first.snapshot, data_commit=published.commit)
+        outcome = LifecycleResult(first.recorded, first.plan, first.snapshot, data_commit=published.commit)
         if any(p.path == ledger_file.FILE for p in first.snapshot.problems):
             outcome.errors.append(f"{ledger_file.FILE} is damaged: the run was recorded, incidents were left alone")
         for action in first.plan.actions:
@@ -343,7 +283,3 @@ def pull_body(incident: Incident) -> str:
         "(status, updates, timeline) without undoing your edits, and keep the status in its title current. "
         "Merge it to publish the record.\n"
     )
-
-
-def probes_by_key(org: Organisation) -> dict[str, Probe]:
-    return {f"{s.id}/{p.id}": p for s in org.services.values() for p in s.probes}

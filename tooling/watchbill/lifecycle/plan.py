@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ..fields import format_instant
+from ..incidents.branches import Dismissed, Found, Unreadable
+from ..incidents.ids import IncidentId
 from ..maintenance import suppressing
 from ..models import AffectedService, Incident, Maintenance, Probe, Service, TimelineEvent, Update
 from ..models.incident import Status
@@ -33,27 +35,6 @@ IMPACT_WORDS = {
     "partial_outage": "a partial outage",
     "major_outage": "a major outage",
 }
-
-
-class Dismissed:
-    """A record whose pull request was closed without merging: people decided it was not an incident."""
-
-    def __repr__(self) -> str:
-        return "DISMISSED"
-
-
-DISMISSED = Dismissed()
-
-
-class Unreadable:
-    """A record that exists but does not parse or validate (a person is mid-edit): left alone until fixed."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-
-Found = Incident | Dismissed | Unreadable | None
-"""A record as found: the incident, dismissed, unreadable, or None when it does not exist (yet)."""
 
 
 @dataclass(frozen=True)
@@ -111,17 +92,7 @@ class Plan:
         return [a for a in self.actions if isinstance(a, kind)]
 
 
-def branch_name(prefix: str, incident_id: str) -> str:
-    """One branch per incident (``watchbill/inc-2026-0007``), the same name ``watchbill update --pr`` uses,
-    so the lifecycle's changes and people's edits land in one pull request."""
-    return f"{prefix}{incident_id.lower()}"
-
-
-def record_path(incident_id: str) -> str:
-    return f"incidents/{incident_id[4:8]}/{incident_id}.yaml"
-
-
-def plan(
+def plan_actions(
     org: Organisation,
     snapshot: Snapshot,
     ledger: Ledger,
@@ -133,7 +104,6 @@ def plan(
     """``records`` maps each ledger episode's incident id to its record as found; ``allocate(year)`` hands
     out a new incident id (the caller makes that atomic)."""
     result = Plan()
-    pull_requests = org.settings.lifecycle.mode == "pull_request"
     prefix = org.settings.lifecycle.branch_prefix
     maintenance = list(org.maintenance.values())
     for service in sorted(org.services.values(), key=lambda s: s.id):
@@ -142,7 +112,7 @@ def plan(
             state = snapshot.probes.get(key)
             episode = ledger.episodes.get(key)
             if episode is None:
-                adopted = _adoptable(org, key, prefix if pull_requests else None)
+                adopted = _adoptable(org, key, prefix)
                 if adopted is not None:
                     result.actions.append(Adopt(adopted))
                     episode = adopted
@@ -150,7 +120,7 @@ def plan(
             if episode is not None:
                 _follow(org, service, probe, state, episode, records.get(episode.incident), now, result)
             elif state is not None:
-                _maybe_open(org, service, probe, state, maintenance, now, result, allocate, pull_requests)
+                _maybe_open(org, service, probe, state, maintenance, now, result, allocate)
     configured = {f"{s.id}/{p.id}" for s in org.services.values() for p in s.probes}
     for key, episode in sorted(ledger.episodes.items()):
         if key not in configured:
@@ -159,7 +129,7 @@ def plan(
     return result
 
 
-def _adoptable(org: Organisation, key: str, prefix: str | None) -> Episode | None:
+def _adoptable(org: Organisation, key: str, prefix: str) -> Episode | None:
     for incident in org.open_incidents():
         if incident.detected_by == "monitor" and incident.probe == key:
             path = org.incident_path(incident.id).relative_to(org.root).as_posix()
@@ -167,7 +137,7 @@ def _adoptable(org: Organisation, key: str, prefix: str | None) -> Episode | Non
                 probe=key,
                 incident=incident.id,
                 path=path,
-                branch=branch_name(prefix, incident.id) if prefix is not None else None,
+                branch=IncidentId.parse(incident.id).branch(prefix),
                 started_at=incident.started_at,
                 detected_at=incident.detected_at,
             )
@@ -183,7 +153,6 @@ def _maybe_open(
     now: datetime,
     result: Plan,
     allocate: Callable[[int], str],
-    pull_requests: bool,
 ) -> None:
     key = f"{service.id}/{probe.id}"
     if state.ok is not False or state.first_failure_at is None:
@@ -195,34 +164,42 @@ def _maybe_open(
             until = format_instant(current.end)
             result.notes.append(f"{key} is failing but {service.id} is in maintenance until {until}")
         return
-    ended = [w.end for w in windows if w.end <= now]
-    started, detected = _streak_bounds(state, probe.failure_threshold, after=max(ended) if ended else None)
+    ended = max((w.end for w in windows if w.end <= now), default=None)
+    started, detected = _streak_bounds(state, probe.failure_threshold, after=ended)
     if started is None or detected is None:
         return
-    for incident in org.open_incidents():
-        if any(s.service == service.id for s in incident.services) and incident.detected_by != "monitor":
-            result.notes.append(f"{key} is failing; {incident.id} is already open for {service.id}, so none is opened")
-            return
-        if incident.probe == key:
-            return  # a monitor record for this probe that is being adopted elsewhere
-    for incident in org.incidents.values():
-        if incident.probe == key and incident.resolved_at is not None and incident.resolved_at >= started:
-            result.notes.append(f"{key} is still failing; {incident.id} was resolved by a person during this failure")
-            return
+    held, note = _held_back(org, service.id, key, started)
+    if note is not None:
+        result.notes.append(note)
+    if held:
+        return
     incident_id = allocate(now.year)
+    ident = IncidentId.parse(incident_id)
     detail = f" ({state.consecutive_failures} failed checks in a row)"
-    if state.last_error:
-        detail += f"; last error: {state.last_error}"
+    detail += f"; last error: {state.last_error}" if state.last_error else ""
     incident = new_record(org, service, probe, incident_id, started, detected, now, detail)
     episode = Episode(
         probe=key,
         incident=incident_id,
-        path=record_path(incident_id),
-        branch=branch_name(org.settings.lifecycle.branch_prefix, incident_id) if pull_requests else None,
+        path=ident.path,
+        branch=ident.branch(org.settings.lifecycle.branch_prefix),
         started_at=started,
         detected_at=detected,
     )
     result.actions.append(Open(episode, incident))
+
+
+def _held_back(org: Organisation, service: str, key: str, started: datetime) -> tuple[bool, str | None]:
+    """Whether a record that already exists stops a new one for this failure, and the note that says so."""
+    for incident in org.open_incidents():
+        if any(s.service == service for s in incident.services) and incident.detected_by != "monitor":
+            return True, f"{key} is failing; {incident.id} is already open for {service}, so none is opened"
+        if incident.probe == key:
+            return True, None  # a monitor record for this probe that is being adopted elsewhere
+    for incident in org.incidents.values():
+        if incident.probe == key and incident.resolved_at is not None and incident.resolved_at >= started:
+            return True, f"{key} is still failing; {incident.id} was resolved by a person during this failure"
+    return False, None
 
 
 def _streak_bounds(
@@ -256,8 +233,6 @@ def _follow(
     result: Plan,
 ) -> None:
     key = episode.probe
-    healthy = state is not None and state.ok is True and state.consecutive_successes >= probe.success_threshold
-    failing = state is not None and state.ok is False and state.consecutive_failures >= probe.failure_threshold
     if isinstance(found, Unreadable):
         result.notes.append(f"{key}: {found.reason}; left alone until it validates")
         return
@@ -273,73 +248,100 @@ def _follow(
         if state is None or state.ok is not False:
             result.actions.append(Forget(key))
         return
-    record = found
-    if record.status in ("investigating", "identified") and healthy and state is not None:
-        back = state.first_success_at or now
-        mitigated = max([back, *[m for _, m in record.milestones()[:3] if m is not None]])
-        result.actions.append(
-            Recover(
-                episode,
-                mitigated_at=mitigated,
-                update=Update(
-                    at=_after_updates(record, now),
-                    status="monitoring",
-                    message=f"{service.name} is working normally again. We are monitoring the recovery.",
-                ),
-                event=TimelineEvent(
-                    at=_after_updates(record, now),
-                    kind="mitigated",
-                    message=f"Probe {key} healthy for {state.consecutive_successes} check(s) since "
-                    f"{format_instant(back)}.",
-                ),
-            )
-        )
-        return
+    if state is not None:
+        result.actions.extend(_next_steps(org, service, probe, state, episode, found, now))
+
+
+def _next_steps(
+    org: Organisation,
+    service: Service,
+    probe: Probe,
+    state: ProbeState,
+    episode: Episode,
+    record: Incident,
+    now: datetime,
+) -> list[Action]:
+    """An open record follows its probe: recovered -> monitoring; failing again -> back; watched -> resolved."""
+    healthy = state.ok is True and state.consecutive_successes >= probe.success_threshold
+    if record.status in ("investigating", "identified"):
+        return [_recover(service, state, episode, record, now)] if healthy else []
     if record.status != "monitoring":
-        return
+        return []
     since = _monitoring_since(record)
-    if failing and state is not None and state.first_failure_at is not None and state.first_failure_at > since:
-        previous = _status_before_monitoring(record)
-        result.actions.append(
-            Relapse(
-                episode,
-                update=Update(
-                    at=_after_updates(record, now),
-                    status=previous,
-                    message=f"The problem with {service.name} has returned. We are investigating.",
-                ),
-                event=TimelineEvent(
-                    at=_after_updates(record, now),
-                    kind="status",
-                    message=f"Probe {key} failing again since {format_instant(state.first_failure_at)}"
-                    + (f": {state.last_error}" if state.last_error else "."),
-                ),
-            )
-        )
-        return
+    failing = state.ok is False and state.consecutive_failures >= probe.failure_threshold
+    if failing and state.first_failure_at is not None and state.first_failure_at > since:
+        return [_relapse(service, state, episode, record, now)]
     severity = org.severities.get(record.severity)
     watch = severity.recovery_watch if severity is not None else timedelta(minutes=15)
     if healthy and now - since >= watch:
-        resolved_at = max([now, *[m for _, m in record.milestones()[:4] if m is not None]])
-        at = _after_updates(record, resolved_at)
-        result.actions.append(
-            Resolve(
-                episode,
-                resolved_at=resolved_at,
-                update=Update(
-                    at=at,
-                    status="resolved",
-                    message=f"{service.name} has been working normally since {_clock(state, since)}. "
-                    "This incident is resolved.",
-                ),
-                event=TimelineEvent(
-                    at=at,
-                    kind="resolved",
-                    message=f"Probe {key} stayed healthy through the {_words(watch)} recovery watch.",
-                ),
-            )
-        )
-        result.actions.append(Forget(key))
+        return [_resolution(service, state, episode, record, since, watch, now), Forget(episode.probe)]
+    return []
+
+
+def _recover(service: Service, state: ProbeState, episode: Episode, record: Incident, now: datetime) -> Recover:
+    back = state.first_success_at or now
+    mitigated = max([back, *[m for _, m in record.milestones()[:3] if m is not None]])
+    return Recover(
+        episode,
+        mitigated_at=mitigated,
+        update=Update(
+            at=_after_updates(record, now),
+            status="monitoring",
+            message=f"{service.name} is working normally again. We are monitoring the recovery.",
+        ),
+        event=TimelineEvent(
+            at=_after_updates(record, now),
+            kind="mitigated",
+            message=f"Probe {episode.probe} healthy for {state.consecutive_successes} check(s) since "
+            f"{format_instant(back)}.",
+        ),
+    )
+
+
+def _relapse(service: Service, state: ProbeState, episode: Episode, record: Incident, now: datetime) -> Relapse:
+    assert state.first_failure_at is not None
+    return Relapse(
+        episode,
+        update=Update(
+            at=_after_updates(record, now),
+            status=_status_before_monitoring(record),
+            message=f"The problem with {service.name} has returned. We are investigating.",
+        ),
+        event=TimelineEvent(
+            at=_after_updates(record, now),
+            kind="status",
+            message=f"Probe {episode.probe} failing again since {format_instant(state.first_failure_at)}"
+            + (f": {state.last_error}" if state.last_error else "."),
+        ),
+    )
+
+
+def _resolution(
+    service: Service,
+    state: ProbeState,
+    episode: Episode,
+    record: Incident,
+    since: datetime,
+    watch: timedelta,
+    now: datetime,
+) -> Resolve:
+    resolved_at = max([now, *[m for _, m in record.milestones()[:4] if m is not None]])
+    at = _after_updates(record, resolved_at)
+    return Resolve(
+        episode,
+        resolved_at=resolved_at,
+        update=Update(
+            at=at,
+            status="resolved",
+            message=f"{service.name} has been working normally since {_clock(state, since)}. "
+            "This incident is resolved.",
+        ),
+        event=TimelineEvent(
+            at=at,
+            kind="resolved",
+            message=f"Probe {episode.probe} stayed healthy through the {_words(watch)} recovery watch.",
+        ),
+    )
 
 
 def new_record(

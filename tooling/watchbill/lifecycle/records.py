@@ -12,8 +12,8 @@ from pathlib import Path
 from ruamel.yaml.comments import CommentedMap
 
 from ..errors import RequestError
+from ..files.yamledit import EditError, append_item, check_text, create_record, edit_record, set_value
 from ..models import Incident
-from ..yamledit import EditError, append_item, check_text, create_record, edit_record, set_value
 from .plan import Action, Open, Recover, Relapse, Resolve
 
 SCHEMA_FILE = "incident.schema.json"

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ..fields import Day, Id, IncidentId, Instant, SeverityId, ShortText, Text
+from ..fields import Day, Id, IncidentIdText, Instant, SeverityId, ShortText, Text
 from .base import Model
 
 Status = Literal["investigating", "identified", "monitoring", "resolved"]
@@ -98,7 +98,7 @@ class Postmortem(Model):
 class Incident(Model):
     """incidents/YYYY/INC-YYYY-NNNN.yaml"""
 
-    id: IncidentId
+    id: IncidentIdText
     title: ShortText
     severity: SeverityId
     status: Status
@@ -114,7 +114,7 @@ class Incident(Model):
     resolved_at: Instant | None = None
     roles: Roles = Field(default_factory=Roles)
     labels: list[str] = Field(default_factory=list)
-    related: list[IncidentId] = Field(default_factory=list)
+    related: list[IncidentIdText] = Field(default_factory=list)
     updates: list[Update] = Field(default_factory=list)
     timeline: list[TimelineEvent] = Field(default_factory=list)
     postmortem: Postmortem | None = None

@@ -73,20 +73,32 @@ class Layer(Model):
 
     @model_validator(mode="after")
     def _rotation_shape(self) -> Layer:
-        if self.rotation != "custom" and self.handoff is None:
-            raise ValueError(f"a {self.rotation} rotation needs handoff.time (and handoff.weekday if weekly)")
-        if self.rotation == "weekly" and self.handoff is not None and self.handoff.weekday is None:
-            raise ValueError("a weekly rotation needs handoff.weekday")
-        if self.rotation == "daily" and self.handoff is not None and self.handoff.weekday is not None:
-            raise ValueError("a daily rotation hands off every day; remove handoff.weekday or use rotation: weekly")
-        if self.rotation == "custom" and self.shift_length is None:
-            raise ValueError("a custom rotation needs shift_length, e.g. 12h")
-        if self.rotation == "custom" and self.handoff is not None:
-            raise ValueError("a custom rotation hands off every shift_length from start; remove handoff")
-        if self.rotation != "custom" and self.shift_length is not None:
-            raise ValueError("shift_length only applies to rotation: custom")
+        if self.rotation == "custom":
+            self._custom_shape()
+        else:
+            self._handoff_shape()
         if self.shift_length is not None and self.shift_length < timedelta(minutes=1):
             raise ValueError("shift_length must be at least 1m")
+        return self
+
+    def _custom_shape(self) -> None:
+        if self.shift_length is None:
+            raise ValueError("a custom rotation needs shift_length, e.g. 12h")
+        if self.handoff is not None:
+            raise ValueError("a custom rotation hands off every shift_length from start; remove handoff")
+
+    def _handoff_shape(self) -> None:
+        if self.handoff is None:
+            raise ValueError(f"a {self.rotation} rotation needs handoff.time (and handoff.weekday if weekly)")
+        if self.rotation == "weekly" and self.handoff.weekday is None:
+            raise ValueError("a weekly rotation needs handoff.weekday")
+        if self.rotation == "daily" and self.handoff.weekday is not None:
+            raise ValueError("a daily rotation hands off every day; remove handoff.weekday or use rotation: weekly")
+        if self.shift_length is not None:
+            raise ValueError("shift_length only applies to rotation: custom")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Layer:
         if self.end is not None and self.end <= self.start:
             raise ValueError("layer end must be after its start")
         previous = self.start

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..models import Schedule
 from .render import shifts
@@ -58,3 +58,16 @@ def changes(
             else:
                 found.append(Change(ident, begin, finish, was, now))
     return found
+
+
+@dataclass(frozen=True)
+class Review:
+    """What a schedule change does to the next ``days`` days from ``at``."""
+
+    at: datetime
+    days: int
+    changes: list[Change]
+
+
+def review(before: Mapping[str, Schedule], after: Mapping[str, Schedule], *, now: datetime, days: int) -> Review:
+    return Review(now, days, changes(before, after, now, now + timedelta(days=days)))

@@ -7,7 +7,7 @@ its own question ("how much sleep did this cost", "how many weekends").
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -102,14 +102,21 @@ def _stretches(timeline: list[Shift]) -> dict[str, timedelta]:
     return longest
 
 
-def schedule_report(schedule: Schedule, people: Mapping[str, Person], start: datetime, end: datetime) -> ScheduleReport:
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
-    timeline = shifts(schedule, start, end)
+def _night_handoffs(timeline: list[Shift], index: int, start: datetime, end: datetime, zone: str) -> int:
+    """Hand-overs at night that this shift causes: taking over from someone else, or handing over to them.
 
-    def zone_of(person: str) -> str:
-        known = people.get(person)
-        return known.timezone if known else schedule.timezone
+    Edges of the report's range and back-to-back shifts of the same person are no hand-off."""
+    shift = timeline[index]
+    before = timeline[index - 1] if index else None
+    after = timeline[index + 1] if index + 1 < len(timeline) else None
+    takes_over = shift.start > start and (before is None or before.person != shift.person or before.end != shift.start)
+    hands_over = shift.end < end and (after is None or after.person != shift.person or after.start != shift.end)
+    moments = [m for m, happens in ((shift.start, takes_over), (shift.end, hands_over)) if happens]
+    return sum(1 for moment in moments if at_night(moment, zone))
 
+
+def _loads(timeline: list[Shift], zone_of: Callable[[str], str], start: datetime, end: datetime) -> list[PersonLoad]:
+    """Per person, most hours first."""
     loads: dict[str, PersonLoad] = {}
     for index, shift in enumerate(timeline):
         load = loads.setdefault(shift.person, PersonLoad(shift.person))
@@ -118,19 +125,14 @@ def schedule_report(schedule: Schedule, people: Mapping[str, Person], start: dat
         load.total += shift.duration
         load.night += night_time(shift.start, shift.end, zone)
         load.weekend += weekend_time(shift.start, shift.end, zone)
-        before = timeline[index - 1] if index else None
-        after = timeline[index + 1] if index + 1 < len(timeline) else None
-        takes_over = shift.start > start and (
-            before is None or before.person != shift.person or before.end != shift.start
-        )
-        hands_over = shift.end < end and (after is None or after.person != shift.person or after.start != shift.end)
-        load.night_handoffs += sum(
-            1
-            for moment, happens in ((shift.start, takes_over), (shift.end, hands_over))
-            if happens and at_night(moment, zone)
-        )
+        load.night_handoffs += _night_handoffs(timeline, index, start, end, zone)
     for person, stretch in _stretches(timeline).items():
         loads[person].longest_stretch = stretch
+    return sorted(loads.values(), key=lambda load: (-load.total, load.person))
+
+
+def _layer_shares(schedule: Schedule, timeline: list[Shift], start: datetime, end: datetime) -> list[LayerShare]:
+    """Each layer's members' own hours (overrides aside), counting members of any version in the range."""
     layers = []
     for layer in schedule.layers:
         members = {m for v in versions(layer) if v.start < end and (v.end is None or v.end > start) for m in v.members}
@@ -141,5 +143,22 @@ def schedule_report(schedule: Schedule, people: Mapping[str, Person], start: dat
             if shift.layer == layer.name and not shift.override and shift.person in hours:
                 hours[shift.person] += shift.duration
         layers.append(LayerShare(layer.name, hours))
-    ordered = sorted(loads.values(), key=lambda load: (-load.total, load.person))
-    return ScheduleReport(schedule.id, start, end, coverage_gaps(schedule, start, end), ordered, layers)
+    return layers
+
+
+def schedule_report(schedule: Schedule, people: Mapping[str, Person], start: datetime, end: datetime) -> ScheduleReport:
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    timeline = shifts(schedule, start, end)
+
+    def zone_of(person: str) -> str:
+        known = people.get(person)
+        return known.timezone if known else schedule.timezone
+
+    return ScheduleReport(
+        schedule.id,
+        start,
+        end,
+        coverage_gaps(schedule, start, end),
+        _loads(timeline, zone_of, start, end),
+        _layer_shares(schedule, timeline, start, end),
+    )

@@ -1,91 +1,95 @@
 """Page for incidents the probes opened that still wait on their pull request.
 
 An outage must not wait for someone to merge: a record on an incident branch is paged like one on the base
-branch, and its notifications are recorded on that branch, so the next run does not page again and merging
-the pull request carries the record of who was paged into the base branch.
+branch (claimed on the data branch first, see ``claims``), and its notifications are also recorded on its
+branch, so merging the pull request carries the record of who was paged into the base branch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+from ..files.yamledit import EditError, edit_record
 from ..forge.git import GitError, Repository
+from ..incidents.branches import BranchRecords
+from ..incidents.ids import IncidentId
+from ..lifecycle import episodes as ledger_file
 from ..lifecycle.episodes import FILE, Episode, LedgerError
-from ..lifecycle.flow import Lifecycle
-from ..lifecycle.plan import branch_name, record_path
 from ..models import Incident, TimelineEvent
 from ..organisation import Organisation
-from ..yamledit import EditError, edit_record
-from .run import AckError, IncidentRun, acknowledge_file, page, record_events
+from .run import AckError, acknowledge_file, record_events
 
 
-@dataclass
-class PendingPaging:
-    runs: list[IncidentRun] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-def run_pending(
-    org: Organisation,
-    repo: Repository,
-    now: datetime,
-    *,
-    env: Mapping[str, str],
-    dry_run: bool = False,
-    send_options: Mapping[str, Any] | None = None,
-) -> PendingPaging:
-    """One pass over the open, unacknowledged records that exist only on incident branches."""
-    result = PendingPaging()
-    if org.settings.lifecycle.mode != "pull_request":
-        return result
-    lifecycle = Lifecycle(org, repo, now)
+def waiting_records(org: Organisation, repo: Repository) -> tuple[list[tuple[Episode, Incident]], list[str]]:
+    """The open, unacknowledged records that exist only on incident branches (not merged, so not in the
+    checkout), and why none could be listed."""
     try:
-        waiting = lifecycle.pending()
+        found = pending(org, repo)
     except LedgerError as exc:
-        result.errors.append(
-            f"records on incident branches were not paged: {FILE} on the data branch is damaged: {exc}"
-        )
-        return result
+        return [], [f"records on incident branches were not paged: {FILE} on the data branch is damaged: {exc}"]
+    waiting = [
+        (episode, record)
+        for episode, record in found
+        if episode.branch is not None and record.id not in org.incidents and record.acknowledged_at is None
+    ]
+    return waiting, []
+
+
+def record_on_branches(
+    org: Organisation, repo: Repository, waiting: list[tuple[Episode, Incident]], events: dict[str, list[TimelineEvent]]
+) -> list[str]:
+    """Write each pass's events into the record on its incident branch, so merging the pull request carries
+    who was paged into the base branch; returns what could not be written."""
+    errors: list[str] = []
+    records = BranchRecords(repo, org.settings)
     for episode, record in waiting:
-        branch = episode.branch
-        if branch is None or record.id in org.incidents or record.acknowledged_at is not None:
-            continue  # merged (paged from the checkout like any other record), or acknowledged
-        outcome, events = page(org, record, now, env=env, dry_run=dry_run, send_options=send_options)
-        result.runs.append(outcome)
-        if not events:
+        recorded = events.get(record.id)
+        if not recorded or episode.branch is None:
             continue
 
-        def change(tree: Path, path: str = episode.path, recorded: list[TimelineEvent] = events) -> None:
+        def change(tree: Path, path: str = episode.path, recorded: list[TimelineEvent] = recorded) -> None:
             edit_record(tree / path, Incident, lambda data: record_events(data, recorded))
 
         def start(head: str | None, episode: Episode = episode) -> str | None:
-            return lifecycle.start_for(episode, head)
+            return records.start_for(episode, head)
 
         try:
-            repo.publish(branch, change, f"{record.id}: record escalation notifications", start=start)
+            repo.publish(episode.branch, change, f"{record.id}: record escalation notifications", start=start)
         except (GitError, EditError, OSError) as exc:
-            result.errors.append(f"{record.id}: paged, but the record on {branch} could not be updated: {exc}")
-    return result
+            errors.append(f"{record.id}: paged, but the record on {episode.branch} could not be updated: {exc}")
+    return errors
+
+
+def pending(
+    org: Organisation, repo: Repository, records: BranchRecords | None = None
+) -> list[tuple[Episode, Incident]]:
+    """Open records the probes opened, as they stand now on their branches (before any merge), so that
+    paging need not wait for someone to merge the pull request."""
+    head = repo.fetch(org.settings.data_branch)
+    raw = repo.read(head, FILE) if head is not None else None
+    if raw is None:
+        return []
+    records = records or BranchRecords(repo, org.settings)
+    found: list[tuple[Episode, Incident]] = []
+    for episode in ledger_file.parse(raw.decode("utf-8")).episodes.values():
+        record = records.locate(episode)
+        if isinstance(record, Incident) and record.is_open:
+            found.append((episode, record))
+    return found
 
 
 def acknowledge_on_branch(
     org: Organisation, repo: Repository, incident_id: str, now: datetime, by: str | None
 ) -> tuple[Incident, bool, str]:
     """Acknowledge a record that exists only on its incident branch: the responder paged for it runs
-    ``watchbill ack`` in their own clone, which does not have the record yet."""
-    branch = branch_name(org.settings.lifecycle.branch_prefix, incident_id)
+    ``watchbill ack`` in their own clone, which does not have the record yet. (The caller has made sure it
+    is not on the base branch: a merged record is acknowledged on the data branch instead.)"""
+    ident = IncidentId.parse(incident_id)
+    branch = ident.branch(org.settings.lifecycle.branch_prefix)
     if repo.fetch(branch) is None:
         raise AckError(f"unknown incident {incident_id}: not in this checkout, and no branch {branch} on the remote")
-    path = record_path(incident_id)
-    base = org.settings.lifecycle.base_branch
-    base_head = repo.fetch(base)
-    if base_head is not None and repo.read(base_head, path) is not None:
-        # Merged: an acknowledgement on the old branch would never reach the record that escalation reads.
-        raise AckError(f"{incident_id} is on {base} already (its pull request was merged); pull, then ack again")
+    path = ident.path
 
     def change(tree: Path) -> tuple[Incident, bool]:
         if not (tree / path).is_file():

@@ -20,6 +20,7 @@ Semantics (PagerDuty's, stated for ``after`` measured from detection):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -94,21 +95,38 @@ def _resolve(
         return Notification(incident_id, step, round_, target, channel, person, at)
 
     if kind == "channel":
-        channel = org.channels.get(ident)
-        if channel is None:
-            return [], f"channel {ident} is not defined"
-        if channel.personal:
-            return [], f"channel {ident} needs a person's address; name people or a schedule instead"
-        return [make(ident, None)], None
-    if kind == "schedule":
-        schedule = org.schedules.get(ident)
-        if schedule is None:
-            return [], f"schedule {ident} is not defined"
-        people = on_call(schedule, at)
-        if not people:
-            return [], f"nobody is on call for schedule {ident}"
-    else:
-        people = [ident]
+        return _post_to_channel(org, ident, make)
+    people, reason = _people(org, kind, ident, at)
+    if reason is not None:
+        return [], reason
+    return _reach_people(org, people, via, make)
+
+
+def _post_to_channel(
+    org: Organisation, ident: str, make: Callable[[str, str | None], Notification]
+) -> tuple[list[Notification], str | None]:
+    channel = org.channels.get(ident)
+    if channel is None:
+        return [], f"channel {ident} is not defined"
+    if channel.personal:
+        return [], f"channel {ident} needs a person's address; name people or a schedule instead"
+    return [make(ident, None)], None
+
+
+def _people(org: Organisation, kind: str, ident: str, at: datetime) -> tuple[list[str], str | None]:
+    """Who a ``schedule:`` or ``person:`` target names at ``at``, or why nobody."""
+    if kind != "schedule":
+        return [ident], None
+    schedule = org.schedules.get(ident)
+    if schedule is None:
+        return [], f"schedule {ident} is not defined"
+    people = on_call(schedule, at)
+    return people, None if people else f"nobody is on call for schedule {ident}"
+
+
+def _reach_people(
+    org: Organisation, people: list[str], via: list[str], make: Callable[[str, str | None], Notification]
+) -> tuple[list[Notification], str | None]:
     found: list[Notification] = []
     reasons = []
     for person_id in people:
@@ -124,7 +142,7 @@ def _resolve(
     return found, (None if found else "; ".join(reasons))
 
 
-def plan(
+def all_firings(
     policy: EscalationPolicy, org: Organisation, *, incident_id: str, severity: str, detected_at: datetime
 ) -> list[Firing]:
     """Every firing of the policy for an incident nobody acknowledges, in order."""
@@ -158,6 +176,29 @@ def due(policy: EscalationPolicy, incident: Incident, org: Organisation, now: da
     """What ``escalate run`` must send (and which skipped steps it must report) at ``now``."""
     if incident.acknowledged_at is not None or not incident.is_open:
         return Due([], [])
+    sent, reported = _recorded(incident)
+    latest_sent: dict[tuple[int, str, str], int] = {}
+    for step, round_, target, channel in sent:
+        latest_sent[(step, target, channel)] = max(round_, latest_sent.get((step, target, channel), -1))
+    firings = [
+        f
+        for f in all_firings(
+            policy, org, incident_id=incident.id, severity=incident.severity, detected_at=incident.detected_at
+        )
+        if f.at <= now
+    ]
+    chosen: dict[tuple[int, str, str], Notification] = {}
+    for notification in (n for firing in firings for n in firing.notifications):
+        series = (notification.step, notification.target, notification.channel)
+        if notification.key in sent or latest_sent.get(series, -1) > notification.round:
+            continue
+        chosen[series] = notification  # later rounds replace earlier ones
+    skipped = [f for f in firings if f.skipped and (f.step, f.round) not in reported]
+    return Due(sorted(chosen.values(), key=lambda n: (n.at, n.step, n.target, n.channel)), skipped)
+
+
+def _recorded(incident: Incident) -> tuple[set[Key], set[tuple[int, int]]]:
+    """The notifications the timeline says were sent, and the skipped (step, round)s it already reports."""
     sent: set[Key] = set()
     reported: set[tuple[int, int]] = set()
     for event in incident.timeline:
@@ -167,22 +208,4 @@ def due(policy: EscalationPolicy, incident: Incident, org: Organisation, now: da
             sent.add((event.step, event.round, event.target, event.via))
         elif event.kind == "escalated":
             reported.add((event.step, event.round))
-    latest_sent: dict[tuple[int, str, str], int] = {}
-    for step, round_, target, channel in sent:
-        latest_sent[(step, target, channel)] = max(round_, latest_sent.get((step, target, channel), -1))
-    firings = [
-        f
-        for f in plan(
-            policy, org, incident_id=incident.id, severity=incident.severity, detected_at=incident.detected_at
-        )
-        if f.at <= now
-    ]
-    chosen: dict[tuple[int, str, str], Notification] = {}
-    for firing in firings:
-        for notification in firing.notifications:
-            series = (notification.step, notification.target, notification.channel)
-            if notification.key in sent or latest_sent.get(series, -1) > notification.round:
-                continue
-            chosen[series] = notification  # later rounds replace earlier ones
-    skipped = [f for f in firings if f.skipped and (f.step, f.round) not in reported]
-    return Due(sorted(chosen.values(), key=lambda n: (n.at, n.step, n.target, n.channel)), skipped)
+    return sent, reported

@@ -1,10 +1,12 @@
-"""``escalate run`` and ``ack`` as library calls: escalation, notify and round-trip edits tied together.
+"""Paging decided record by record: escalation, notify and the events that record a pass; and ``ack``.
 
-Exactly once: each incident's due notifications are worked out, sent and recorded while holding the
-incident file's lock, from the record as it is on disk under that lock. A second run, even one started
-at the same moment on the same machine, waits for the lock and then finds the steps already recorded.
-A send that fails is not recorded, so the next run tries it again; a crash between sending and
-recording can therefore repeat a page (at least once beats at most once for paging).
+``plan_pages``, ``send_pages`` and ``events_for`` are the steps every path shares: the data branch's journal
+(``claims``), incident branches (``branches``) and, for a folder that is no clone of a remote, the record
+files themselves. In that last case (``page_incident``) each incident's due notifications are worked out,
+sent and recorded while holding the incident file's lock, from the record as it is on disk under that lock,
+so a second run on the same machine waits and then finds the steps recorded. A send that fails is not
+recorded, so the next run tries it again; a crash between sending and recording can therefore repeat a page
+(at least once beats at most once for paging).
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from ..errors import RequestError
+from ..files.yamledit import append_item, check_text, edit_record, set_value
 from ..models import Incident, TimelineEvent
 from ..organisation import Organisation
-from ..yamledit import append_item, check_text, edit_record, set_value
 from . import notify
 from . import plan as escalation
 
 
 @dataclass
-class IncidentRun:
+class IncidentPaging:
+    """What one pass did for one incident: sent (or, in a dry run, only planned) and skipped steps."""
+
     incident: str
     sent: list[notify.SendRecord] = field(default_factory=list)
     skipped: list[escalation.Firing] = field(default_factory=list)
@@ -54,31 +58,42 @@ def message_for(org: Organisation, incident: Incident) -> Callable[[escalation.N
     return build
 
 
-def page(
+def plan_pages(org: Organisation, incident: Incident, now: datetime) -> tuple[IncidentPaging, escalation.Due | None]:
+    """What is due for ``incident`` at ``now`` (as planned, nothing sent); no ``Due`` without a policy."""
+    paging = IncidentPaging(incident.id)
+    policy = escalation.policy_for(org, incident)
+    if policy is None:
+        paging.note = "no escalation policy applies"
+        return paging, None
+    due = escalation.due(policy, incident, org, now)
+    paging.planned, paging.skipped = due.notifications, due.skipped
+    return paging, due
+
+
+def send_pages(
     org: Organisation,
     incident: Incident,
+    notifications: list[escalation.Notification],
     now: datetime,
     *,
     env: Mapping[str, str],
-    dry_run: bool = False,
     send_options: Mapping[str, Any] | None = None,
-) -> tuple[IncidentRun, list[TimelineEvent]]:
-    """Send the incident's due steps; returns what happened and the timeline events that record it.
+) -> list[notify.SendRecord]:
+    if not notifications:
+        return []
+    return notify.send(notifications, org, message_for(org, incident), env=env, now=now, **(send_options or {}))
 
-    Wherever the record lives (the checkout, or an incident branch still waiting on its pull request), the
-    caller writes the events back; the next run reads them and does not page again."""
-    outcome = IncidentRun(incident.id)
-    policy = escalation.policy_for(org, incident)
-    if policy is None:
-        outcome.note = "no escalation policy applies"
-        return outcome, []
-    plan = escalation.due(policy, incident, org, now)
-    outcome.planned, outcome.skipped = plan.notifications, plan.skipped
-    if dry_run:
-        return outcome, []
-    outcome.sent = notify.send(
-        plan.notifications, org, message_for(org, incident), env=env, now=now, **(send_options or {})
+
+def skipped_message(firing: escalation.Firing) -> str:
+    reasons = "; ".join(firing.unreachable) or "no target"
+    return (
+        f"Step {firing.step + 1} (round {firing.round + 1}) reached nobody: {reasons}. "
+        "Escalated to the next step at once."
     )
+
+
+def events_for(sent: list[notify.SendRecord], skipped: list[escalation.Firing], now: datetime) -> list[TimelineEvent]:
+    """The timeline events that record a pass: each successful send, and each step that reached nobody."""
     events = [
         TimelineEvent(
             at=now,
@@ -89,29 +104,39 @@ def page(
             target=n.target,
             via=n.channel,
         )
-        for n in (record.notification for record in outcome.sent if record.ok)
+        for n in (record.notification for record in sent if record.ok)
     ]
-    for firing in plan.skipped:
-        reasons = "; ".join(firing.unreachable) or "no target"
-        events.append(
-            TimelineEvent(
-                at=now,
-                kind="escalated",
-                message=f"Step {firing.step + 1} (round {firing.round + 1}) reached nobody: {reasons}. "
-                "Escalated to the next step at once.",
-                step=firing.step,
-                round=firing.round,
-            )
-        )
-    return outcome, events
+    for firing in skipped:
+        message = skipped_message(firing)
+        events.append(TimelineEvent(at=now, kind="escalated", message=message, step=firing.step, round=firing.round))
+    return events
+
+
+def send_due_pages(
+    org: Organisation,
+    incident: Incident,
+    now: datetime,
+    *,
+    env: Mapping[str, str],
+    dry_run: bool = False,
+    send_options: Mapping[str, Any] | None = None,
+) -> tuple[IncidentPaging, list[TimelineEvent]]:
+    """Send the incident's due steps; returns what happened and the timeline events that record it, for the
+    caller to write back where the record lives (the next run reads them and does not page again)."""
+    paging, due = plan_pages(org, incident, now)
+    if due is None or dry_run:
+        return paging, []
+    paging.sent = send_pages(org, incident, due.notifications, now, env=env, send_options=send_options)
+    return paging, events_for(paging.sent, due.skipped, now)
 
 
 def record_events(data: CommentedMap, events: list[TimelineEvent]) -> None:
+    """Append to the record's timeline, round-trip: these events are what stops the next pass paging again."""
     for event in events:
         append_item(data, "timeline", event)
 
 
-def run_incident(
+def page_incident(
     org: Organisation,
     incident_id: str,
     now: datetime,
@@ -119,33 +144,34 @@ def run_incident(
     env: Mapping[str, str],
     dry_run: bool = False,
     send_options: Mapping[str, Any] | None = None,
-) -> IncidentRun:
+) -> IncidentPaging:
+    """Page one record of the checkout, deciding and recording under its file's lock (see the module docstring)."""
     path = org.incident_path(incident_id)
     display = str(path.relative_to(org.root)) if path.is_relative_to(org.root) else path.name
     if dry_run:
         incident = check_text(path.read_text(encoding="utf-8"), display, Incident)
-        return page(org, incident, now, env=env, dry_run=True)[0]
+        return send_due_pages(org, incident, now, env=env, dry_run=True)[0]
 
-    def work(data: CommentedMap) -> IncidentRun:
+    def work(data: CommentedMap) -> IncidentPaging:
         incident = check_text(path.read_text(encoding="utf-8"), display, Incident)  # fresh, under the lock
-        outcome, events = page(org, incident, now, env=env, send_options=send_options)
+        paging, events = send_due_pages(org, incident, now, env=env, send_options=send_options)
         record_events(data, events)
-        return outcome
+        return paging
 
     return edit_record(path, Incident, work, display=display)[1]
 
 
-def run(
+def page_open_incidents(
     org: Organisation,
     now: datetime,
     *,
     env: Mapping[str, str],
     dry_run: bool = False,
     send_options: Mapping[str, Any] | None = None,
-) -> list[IncidentRun]:
+) -> list[IncidentPaging]:
     """One pass over every open, unacknowledged incident."""
     return [
-        run_incident(org, incident.id, now, env=env, dry_run=dry_run, send_options=send_options)
+        page_incident(org, incident.id, now, env=env, dry_run=dry_run, send_options=send_options)
         for incident in org.open_incidents()
         if incident.acknowledged_at is None
     ]
@@ -162,26 +188,35 @@ def acknowledge(org: Organisation, incident_id: str, now: datetime, by: str | No
     return acknowledge_file(org, org.incident_path(incident_id), incident_id, now, by)
 
 
+def check_acknowledgeable(incident: Incident, now: datetime) -> None:
+    """An unacknowledged record may be acknowledged at ``now``, or the ``AckError`` says why not."""
+    if not incident.is_open:
+        raise AckError(f"{incident.id} is resolved; there is nothing left to acknowledge")
+    if now < incident.detected_at:
+        raise AckError(f"{incident.id} was detected at {incident.detected_at.isoformat()}, after {now.isoformat()}")
+    if incident.mitigated_at is not None and now > incident.mitigated_at:
+        raise AckError(
+            f"{incident.id} was already mitigated at {incident.mitigated_at.isoformat()}; "
+            "pass --at with the time it was acknowledged"
+        )
+
+
+def check_person(org: Organisation, by: str | None) -> None:
+    if by is not None and by not in org.people:
+        raise AckError(f"unknown person '{by}' (known: {', '.join(sorted(org.people))})")
+
+
 def acknowledge_file(
     org: Organisation, path: Path, incident_id: str, now: datetime, by: str | None
 ) -> tuple[Incident, bool]:
     """Acknowledge the record at ``path``: the checkout's, or a scratch copy of its incident branch."""
-    if by is not None and by not in org.people:
-        raise AckError(f"unknown person '{by}' (known: {', '.join(sorted(org.people))})")
+    check_person(org, by)
 
     def change(data: CommentedMap) -> bool:
         incident = check_text(path.read_text(encoding="utf-8"), path.name, Incident)
         if incident.acknowledged_at is not None:
             return False
-        if not incident.is_open:
-            raise AckError(f"{incident_id} is resolved; there is nothing left to acknowledge")
-        if now < incident.detected_at:
-            raise AckError(f"{incident_id} was detected at {incident.detected_at.isoformat()}, after {now.isoformat()}")
-        if incident.mitigated_at is not None and now > incident.mitigated_at:
-            raise AckError(
-                f"{incident_id} was already mitigated at {incident.mitigated_at.isoformat()}; "
-                "pass --at with the time it was acknowledged"
-            )
+        check_acknowledgeable(incident, now)
         set_value(data, "acknowledged_at", now)
         who = f" by {by}" if by else ""
         append_item(data, "timeline", TimelineEvent(at=now, kind="acknowledged", message=f"Acknowledged{who}.", by=by))

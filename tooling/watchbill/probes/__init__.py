@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .merge import merge
 from .result import DEFAULT_REGION, Result, ResultsFile, ResultsFileError, read_results, write_results
-from .select import ShardError, all_targets, is_due, parse_shard, select
+from .select import ShardError, all_targets, is_due, parse_shard, probes_by_key, select
 from .target import Target
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ __all__ = [
     "is_due",
     "merge",
     "parse_shard",
+    "probes_by_key",
     "read_results",
     "run",
     "run_async",

@@ -102,21 +102,22 @@ def evaluate(spec: HttpCheck, status: int, body: bytes, latency_ms: float) -> st
         return f"took {latency_ms:.0f} ms, more than max_latency {spec.max_latency.total_seconds() * 1000:.0f} ms"
     if spec.body_contains is None and spec.body_regex is None and not spec.json_conditions:
         return None
-    text = body.decode("utf-8", errors="replace")
+    return _body_problem(spec, body.decode("utf-8", errors="replace"))
+
+
+def _body_problem(spec: HttpCheck, text: str) -> str | None:
     if spec.body_contains is not None and spec.body_contains not in text:
         return f"body does not contain {spec.body_contains!r}"
     if spec.body_regex is not None and re.search(spec.body_regex, text) is None:
         return f"body does not match /{spec.body_regex}/"
-    if spec.json_conditions:
-        try:
-            document = json.loads(text)
-        except ValueError:
-            return "body is not JSON"
-        for condition in spec.json_conditions:
-            problem = check_condition(document, condition)
-            if problem is not None:
-                return problem
-    return None
+    if not spec.json_conditions:
+        return None
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return "body is not JSON"
+    problems = (check_condition(document, condition) for condition in spec.json_conditions)
+    return next((problem for problem in problems if problem is not None), None)
 
 
 def lookup(document: Any, path: str) -> Any:
@@ -135,21 +136,24 @@ def lookup(document: Any, path: str) -> Any:
 def check_condition(document: Any, condition: JsonCondition) -> str | None:
     value = lookup(document, condition.path)
     where = f"JSON {condition.path}"
-    if condition.exists is not None:
-        if condition.exists and value is _MISSING:
-            return f"{where} is missing"
-        if not condition.exists and value is not _MISSING:
-            return f"{where} exists but should not"
     if value is _MISSING:
-        if condition.exists is False:
-            return None
-        return f"{where} is missing"
+        return None if condition.exists is False else f"{where} is missing"
+    if condition.exists is False:
+        return f"{where} exists but should not"
+    return _compare(value, condition, where) or _compare_number(value, condition, where)
+
+
+def _compare(value: Any, condition: JsonCondition, where: str) -> str | None:
     if condition.equals is not None and not _same(value, condition.equals):
         return f"{where} is {_show(value)}, expected {_show(condition.equals)}"
     if condition.not_equals is not None and _same(value, condition.not_equals):
         return f"{where} is {_show(value)}, which it must not be"
     if condition.matches is not None and re.search(condition.matches, _text(value)) is None:
         return f"{where} is {_show(value)}, which does not match /{condition.matches}/"
+    return None
+
+
+def _compare_number(value: Any, condition: JsonCondition, where: str) -> str | None:
     number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
     if condition.less_than is not None and (number is None or not number < condition.less_than):
         return f"{where} is {_show(value)}, expected less than {condition.less_than:g}"

@@ -13,9 +13,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..atomic import write_text_atomic
 from ..errors import StateError
 from ..fields import Instant
+from ..files.atomic import write_text_atomic
 
 FORMAT = "watchbill-results/1"
 DEFAULT_REGION = "default"

@@ -38,6 +38,11 @@ def all_targets(services: Iterable[Service]) -> list[Target]:
     return sorted(targets, key=lambda t: t.key)
 
 
+def probes_by_key(services: Iterable[Service]) -> dict[str, Probe]:
+    """Every configured probe by its key, ``service/probe``, the name results and probe state use."""
+    return {target.key: target.probe for target in all_targets(services)}
+
+
 def in_shard(targets: list[Target], index: int, count: int) -> list[Target]:
     """Round-robin over the sorted keys: every probe lands in exactly one shard, and shards stay even."""
     ordered = sorted(targets, key=lambda t: t.key)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from ..errors import UsageError
 from ..models import Incident, Maintenance, Service
 from ..organisation import Organisation
 
@@ -14,9 +15,13 @@ Audience = Literal["public", "internal"]
 AUDIENCES: tuple[Audience, ...] = get_args(Audience)
 
 
+class UnknownAudience(UsageError, ValueError):
+    """An audience name that is neither public nor internal (a ValueError too, for mkdocs' config checks)."""
+
+
 def parse_audience(text: str) -> Audience:
     if text not in AUDIENCES:
-        raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not '{text}'")
+        raise UnknownAudience(f"audience must be one of {', '.join(AUDIENCES)}, not '{text}'")
     return text
 
 

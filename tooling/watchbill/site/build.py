@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ..errors import StateError
 from ..organisation import Organisation
 from ..state.snapshot import Snapshot
 from . import views
@@ -16,7 +17,7 @@ from .audience import Audience
 from .render import Files, render_site
 
 
-class SnapshotUnavailable(Exception):
+class SnapshotUnavailable(StateError):
     """Probe state was asked for but cannot be read."""
 
 
@@ -27,11 +28,13 @@ def load_snapshot(directory: Path) -> Snapshot:
     except ImportError as exc:
         raise SnapshotUnavailable(f"reading probe state needs watchbill.state: {exc}") from None
     try:
-        snapshot = module.load_snapshot(directory)
+        snapshot = module.read_probe_state(directory)
     except (OSError, ValueError) as exc:
         raise SnapshotUnavailable(f"cannot read probe state from {directory}: {exc}") from None
     if not isinstance(snapshot, Snapshot):
-        raise SnapshotUnavailable(f"watchbill.state.load_snapshot returned {type(snapshot).__name__}, not a Snapshot")
+        raise SnapshotUnavailable(
+            f"watchbill.state.read_probe_state returned {type(snapshot).__name__}, not a Snapshot"
+        )
     return snapshot
 
 

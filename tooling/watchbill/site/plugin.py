@@ -16,6 +16,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -46,6 +47,10 @@ class WatchbillConfig(base.Config):  # type: ignore[no-untyped-call]
     """Folder with probe state (the data branch checked out); none means incidents alone decide."""
     build_dir = c.Type(str, default="build/pages")
     """Where generated pages are written, relative to mkdocs.yml."""
+
+
+_URL_SAFE = "/:?#[]@!$&()*+,;=%~"
+"""What a plain URL holds besides letters and digits: RFC 3986 delimiters, no quotes, brackets or spaces."""
 
 
 class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-call]
@@ -118,6 +123,12 @@ class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-c
         self.generated = sorted(files)
         self._generated_pages = {src for src in self.generated if src.endswith(".md")}
         config.site_name = front_text(site.title)
+        url = (site.site_url or "").rstrip("/") + "/"
+        if site.site_url and not config.site_url and quote(url, safe=_URL_SAFE) == url:
+            # 404.html is served at any depth, so mkdocs roots its links at site_url's path: without it they
+            # point at the host's root and break on a project site (https://org.github.io/repo/). The theme
+            # writes site_url into attributes and scripts unescaped, so only a plain URL is handed over.
+            config.site_url = url
         config.site_description = front_text(site.description or f"Status of {site.organisation}")
         config.extra_css.append(f"{ASSET_DIR}/watchbill.css")
         config.extra_javascript.append(f"{ASSET_DIR}/watchbill.js")

@@ -20,7 +20,7 @@ from ..state.snapshot import ProbeState, Snapshot
 ComponentStatus = Literal[
     "operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage", "unknown"
 ]
-SEVERITY_ORDER: tuple[ComponentStatus, ...] = (
+COMPONENT_STATUS_ORDER: tuple[ComponentStatus, ...] = (
     "unknown",
     "operational",
     "under_maintenance",
@@ -28,6 +28,7 @@ SEVERITY_ORDER: tuple[ComponentStatus, ...] = (
     "partial_outage",
     "major_outage",
 )
+"""Component statuses from least to most alarming; ``worst`` picks by it."""
 STATUS_LABEL: dict[ComponentStatus, str] = {
     "operational": "Operational",
     "under_maintenance": "Under maintenance",
@@ -41,7 +42,7 @@ STALE_FACTOR = 3
 
 
 def worst(statuses: Iterable[ComponentStatus]) -> ComponentStatus:
-    return max(statuses, key=SEVERITY_ORDER.index, default="operational")
+    return max(statuses, key=COMPONENT_STATUS_ORDER.index, default="operational")
 
 
 def probe_interval(probe: Probe, after: datetime) -> timedelta:
@@ -84,6 +85,28 @@ def probe_status(probe: Probe, state: ProbeState) -> ComponentStatus:
     return "degraded_performance"
 
 
+ProbeReading = tuple[Probe, ProbeState | None]
+
+
+def _incident_status(service: Service, open_incidents: Iterable[Incident]) -> ComponentStatus:
+    return worst(a.impact for i in open_incidents if i.is_open for a in i.services if a.service == service.id)
+
+
+def _probe_readings(service: Service, snapshot: Snapshot | None) -> list[ProbeReading]:
+    if snapshot is None:
+        return []
+    return [(p, snapshot.probes.get(f"{service.id}/{p.id}")) for p in service.probes]
+
+
+def _failing_since(failing: Sequence[tuple[Probe, ProbeState]]) -> datetime | None:
+    return min((s.first_failure_at for _, s in failing if s.first_failure_at), default=None)
+
+
+def _all_stale(readings: Sequence[ProbeReading], fresh: Sequence[tuple[Probe, ProbeState]]) -> bool:
+    """Some probe's data is missing or old, and no fresh probe says the service is up."""
+    return bool(readings) and len(fresh) < len(readings) and not any(s.ok for _, s in fresh)
+
+
 def read_service(
     service: Service,
     *,
@@ -93,21 +116,18 @@ def read_service(
     now: datetime,
 ) -> Reading:
     """Incidents decide first; probes can only make things look worse; maintenance explains planned failures."""
-    incident_status = worst(
-        a.impact for i in open_incidents if i.is_open for a in i.services if a.service == service.id
-    )
-    probe_states = [(p, snapshot.probes.get(f"{service.id}/{p.id}")) for p in service.probes if snapshot is not None]
-    fresh = [(p, s) for p, s in probe_states if s is not None and probe_fresh(p, s, now)]
-    failing = [(p, s) for p, s in fresh if s.ok is False]
-    probed = worst(probe_status(p, s) for p, s in failing) if failing and not in_maintenance else "operational"
-    status = worst((incident_status, probed))
+    incident_status = _incident_status(service, open_incidents)
+    readings = _probe_readings(service, snapshot)
+    fresh = [(p, s) for p, s in readings if s is not None and probe_fresh(p, s, now)]
+    failing = [] if in_maintenance else [(p, s) for p, s in fresh if s.ok is False]
+    status = worst((incident_status, *(probe_status(p, s) for p, s in failing)))
+    if status == incident_status != "operational":
+        return Reading(status, "incident")
     if status != "operational":
-        since = min((s.first_failure_at for _, s in failing if s.first_failure_at), default=None)
-        source: Literal["incident", "probe"] = "incident" if status == incident_status else "probe"
-        return Reading(status, source, since if source == "probe" else None)
+        return Reading(status, "probe", _failing_since(failing))
     if in_maintenance:
         return Reading("under_maintenance", "maintenance")
-    if probe_states and len(fresh) < len(probe_states) and not any(s is not None and s.ok for _, s in fresh):
+    if _all_stale(readings, fresh):
         return Reading("unknown", "stale")
     return Reading("operational", "none")
 

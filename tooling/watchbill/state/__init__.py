@@ -6,6 +6,7 @@ Layout of a checkout of the data branch (``watchbill-data`` by default)::
     log/2026-11-23.tsv     one file per UTC day, appended by each run (see ``logfile``)
     days/2026-11.tsv       daily aggregates, one line per probe per finished day (see ``days``)
     episodes.json          which incident each failing probe has open (owned by the lifecycle)
+    paging/INC-….jsonl     what was sent for a record on the base branch, and its acks (``paging.journal``)
 
 Current state (consecutive counts, last result) is not stored separately: it is the day's header plus the
 day's runs, replayed. So every commit only appends a line, and concurrent runs merge by replaying one
@@ -21,12 +22,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from ..atomic import write_text_atomic
+from ..files.atomic import write_text_atomic
 from ..probes.result import Result, ResultsFile
 from ..problems import Problem
 from . import days as day_files
 from . import logfile
-from .logfile import DayLog, Entry, Run
+from .logfile import DayLog, LogEntry, Run
 from .snapshot import DayStat, ProbeState, Sample, Snapshot
 from .streak import Streak
 
@@ -39,12 +40,14 @@ KEEP_AGGREGATE_DAYS = 400
 README = """\
 # Watchbill probe data
 
-This branch is written by `watchbill lifecycle` after every probe run. Do not merge it into the main
-branch and do not edit it by hand: it is append-only data.
+This branch is written by `watchbill lifecycle` after every probe run, and by `watchbill escalate run` and
+`watchbill ack`. Do not merge it into the main branch and do not edit it by hand: it is append-only data.
 
 - `log/YYYY-MM-DD.tsv`: every run of the day (seconds since midnight UTC, run id, one entry per probe).
 - `days/YYYY-MM.tsv`: one line per probe per finished day (checks, failures, latency).
 - `episodes.json`: which incident record each failing probe has open.
+- `paging/INC-YYYY-NNNN.jsonl`: escalation steps claimed and sent, and acknowledgements, for records on the
+  main branch (written by `watchbill escalate run` and `watchbill ack`).
 """
 
 
@@ -119,16 +122,11 @@ def record_results(
         return Recorded(None, False)
     identity = run_id(checked)
     at = min(r.at for r in checked).astimezone(UTC).replace(microsecond=0)
-    run = Run(at, identity, tuple(Entry(r.key, bool(r.ok), r.latency_ms, r.error) for r in checked))
+    run = Run(at, identity, tuple(LogEntry(r.key, bool(r.ok), r.latency_ms, r.error) for r in checked))
     _ensure_readme(directory)
     days = logfile.log_days(directory)
     if days and at.date() <= days[-1]:
-        log = logfile.scan(directory, days[-1])
-        earlier = logfile.scan(directory, days[-2]) if len(days) > 1 else None
-        if identity in log.run_ids or (earlier is not None and identity in earlier.run_ids):
-            return Recorded(identity, False, days[-1], tuple(log.problems))
-        _append(log, run)
-        return Recorded(identity, True, days[-1], tuple(log.problems))
+        return _record_in_latest_day(directory, days, run)
     loaded = _load(directory, keep=2)
     if any(identity in log.run_ids for log in loaded.logs):
         return Recorded(identity, False, days[-1] if days else None, tuple(loaded.problems))
@@ -141,6 +139,17 @@ def record_results(
     _append(logfile.DayLog(day=day, path=path, relative=""), run)
     _compact(directory, day, keep_log_days, keep_aggregate_days)
     return Recorded(identity, True, day, tuple(problems))
+
+
+def _record_in_latest_day(directory: Path, days: list[date], run: Run) -> Recorded:
+    """A run of the newest logged day (or, arriving late, of an earlier one) is appended to that day's log,
+    unless that day or the one before already holds it."""
+    log = logfile.scan(directory, days[-1])
+    earlier = logfile.scan(directory, days[-2]) if len(days) > 1 else None
+    if run.run_id in log.run_ids or (earlier is not None and run.run_id in earlier.run_ids):
+        return Recorded(run.run_id, False, days[-1], tuple(log.problems))
+    _append(log, run)
+    return Recorded(run.run_id, True, days[-1], tuple(log.problems))
 
 
 def _append(log: DayLog, run: Run) -> None:
@@ -201,21 +210,40 @@ def _ensure_readme(directory: Path) -> None:
         write_text_atomic(path, README)
 
 
-def load_snapshot(directory: Path, *, recent: int = RECENT_SAMPLES, history_days: int = HISTORY_DAYS) -> Snapshot:
+def read_probe_state(directory: Path, *, recent: int = RECENT_SAMPLES, history_days: int = HISTORY_DAYS) -> Snapshot:
     """Read a checkout of the data branch; a missing or empty directory is an empty snapshot."""
     if not directory.is_dir():
         return Snapshot()
     loaded = _load(directory, keep=2)
+    samples = _samples(loaded.logs, recent)
+    newest = loaded.logs[-1].day if loaded.logs else None
+    since = newest - timedelta(days=history_days - 1) if newest else None
+    stats = _daily_stats(directory, loaded, since)
+    probes: dict[str, ProbeState] = {}
+    for key in sorted(set(loaded.streaks) | set(stats) | set(samples)):
+        streak = loaded.streaks.get(key) or Streak(key)
+        per_day = stats.get(key, {})
+        history = tuple(per_day[d] for d in sorted(per_day) if since is None or d >= since)
+        probes[key] = streak.state(recent=tuple(samples.get(key, ())), days=history)
+    return Snapshot(probes=probes, last_run=loaded.last_run, problems=tuple(loaded.problems))
+
+
+def _samples(logs: list[DayLog], recent: int) -> dict[str, deque[Sample]]:
+    """The last ``recent`` results of each probe, oldest first."""
     samples: dict[str, deque[Sample]] = {}
-    for log in loaded.logs:
+    for log in logs:
         for run in log.runs:
             for entry in run.entries:
                 queue = samples.get(entry.key)
                 if queue is None:
                     queue = samples[entry.key] = deque(maxlen=recent)
                 queue.append(Sample(run.at, entry.ok, entry.latency))
-    newest = loaded.logs[-1].day if loaded.logs else None
-    since = newest - timedelta(days=history_days - 1) if newest else None
+    return samples
+
+
+def _daily_stats(directory: Path, loaded: _Loaded, since: date | None) -> dict[str, dict[date, DayStat]]:
+    """Daily aggregates since ``since``, completed by tallies of the logged days not aggregated yet; the
+    aggregates' problems are added to ``loaded``."""
     stored = day_files.read_days(directory, since=since)
     loaded.problems.extend(stored.problems)
     covered = stored.covered()
@@ -225,15 +253,7 @@ def load_snapshot(directory: Path, *, recent: int = RECENT_SAMPLES, history_days
             continue
         for key, tally in day_files.tally(log).items():
             from_logs.setdefault(key, {})[log.day] = tally.stat(log.day)
-    stats = day_files.merge_stats([stored.stats, from_logs])
-    keys = set(loaded.streaks) | set(stats) | set(samples)
-    probes: dict[str, ProbeState] = {}
-    for key in sorted(keys):
-        streak = loaded.streaks.get(key) or Streak(key)
-        per_day = stats.get(key, {})
-        history = tuple(per_day[d] for d in sorted(per_day) if since is None or d >= since)
-        probes[key] = streak.state(recent=tuple(samples.get(key, ())), days=history)
-    return Snapshot(probes=probes, last_run=loaded.last_run, problems=tuple(loaded.problems))
+    return day_files.merge_stats([stored.stats, from_logs])
 
 
 __all__ = [
@@ -242,7 +262,7 @@ __all__ = [
     "RECENT_SAMPLES",
     "Recorded",
     "compact",
-    "load_snapshot",
+    "read_probe_state",
     "record_results",
     "run_id",
 ]

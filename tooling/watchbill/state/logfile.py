@@ -35,7 +35,7 @@ NOT_TEXT = "damaged line skipped: not UTF-8 text"
 
 
 @dataclass(frozen=True)
-class Entry:
+class LogEntry:
     key: str
     ok: bool
     latency: float | None
@@ -46,7 +46,7 @@ class Entry:
 class Run:
     at: datetime
     run_id: str
-    entries: tuple[Entry, ...]
+    entries: tuple[LogEntry, ...]
 
 
 @dataclass
@@ -202,21 +202,21 @@ def _parse_line(log: DayLog, number: int, line: str) -> None:
     if len(fields) < 2:
         raise ValueError("a run line needs a time and a run id")
     at = day_start(log.day) + timedelta(seconds=int(fields[0]))
-    entries: list[Entry] = []
+    entries: list[LogEntry] = []
     for text in fields[2:]:
         entries.append(_entry(log.names, text))
     log.runs.append(Run(at, fields[1], tuple(entries)))
 
 
-def _entry(names: list[str], text: str) -> Entry:
+def _entry(names: list[str], text: str) -> LogEntry:
     if "=" in text and ("!" not in text or text.index("=") < text.index("!")):
         number, _, latency = text.partition("=")
-        return Entry(_name(names, number), True, float(latency) if latency else None, None)
+        return LogEntry(_name(names, number), True, float(latency) if latency else None, None)
     number, _, rest = text.partition("!")
     latency, bang, error = rest.partition("!")
     if not bang:
         raise ValueError(f"entry {text[:40]!r} is neither 'i=ms' nor 'i!ms!error'")
-    return Entry(_name(names, number), False, float(latency) if latency else None, error or None)
+    return LogEntry(_name(names, number), False, float(latency) if latency else None, error or None)
 
 
 def _name(names: list[str], number: str) -> str:

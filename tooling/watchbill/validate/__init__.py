@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..kinds import KINDS, FoundFile, discover
-from ..loader import Document, decode, parse
+from ..files.kinds import KINDS, FoundFile, discover
+from ..files.loader import Document, decode, parse, read_bytes
 from ..models import (
     ChannelsFile,
     EscalationPolicy,
@@ -63,6 +63,10 @@ class Report:
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.level == "warning"]
 
+    def passes(self, *, strict: bool = False) -> bool:
+        """No errors, and with ``strict`` no warnings either: what the exit code and a CI check follow."""
+        return not self.errors and not (strict and self.warnings)
+
 
 def check_document(doc: Document, kind: str) -> tuple[BaseModel | None, list[Problem]]:
     model_cls = KINDS[kind].model
@@ -104,18 +108,11 @@ def _parse_batch(batch: list[tuple[str, str, bytes]]) -> list[tuple[Any, tuple[P
     return [_parse_bytes(relative, kind, raw) for relative, kind, raw in batch]
 
 
-def _read(found: FoundFile, max_bytes: int) -> bytes | Problem:
-    from ..loader import read_text
-
+def _read(found: FoundFile) -> bytes | Problem:
     try:
-        size = found.path.stat().st_size
-        if size > max_bytes:
-            read_text(found.path, found.relative, max_bytes)  # raises the located problem
-        return found.path.read_bytes()
+        return read_bytes(found.path, found.relative)
     except LocatedError as exc:
         return exc.problem
-    except OSError as exc:
-        return Problem(found.relative, 1, 1, "error", f"cannot read file: {exc.strerror or exc}", "file-unreadable")
 
 
 def check_files(
@@ -126,14 +123,11 @@ def check_files(
     Parsing (the expensive part) is cached and spread over processes; model validation is cheap and runs
     here, so only plain data crosses process and cache boundaries.
     """
-    from ..loader import MAX_FILE_BYTES
-
     loaded: dict[str, tuple[Any, tuple[Problem, ...]]] = {}
     raws: dict[str, bytes] = {}
     todo: list[tuple[FoundFile, str, bytes]] = []
-    cached = 0
     for found in files:
-        raw = _read(found, MAX_FILE_BYTES)
+        raw = _read(found)
         if isinstance(raw, Problem):
             loaded[found.relative] = (None, (raw,))
             continue
@@ -142,18 +136,10 @@ def check_files(
         entry = cache.get(found.relative, digest) if cache else None
         if entry is not None and entry.kind == found.kind:
             loaded[found.relative] = (entry.data, entry.problems)
-            cached += 1
         else:
             todo.append((found, digest, raw))
-    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
-    items = [(f.relative, f.kind, raw) for f, _, raw in todo]
-    if workers > 1 and len(items) >= PARALLEL_THRESHOLD:
-        size = max(50, len(items) // (workers * 4))
-        batches = [items[i : i + size] for i in range(0, len(items), size)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            outcomes = [outcome for batch in pool.map(_parse_batch, batches) for outcome in batch]
-    else:
-        outcomes = _parse_batch(items)
+    cached = len(raws) - len(todo)
+    outcomes = _parse_all([(f.relative, f.kind, raw) for f, _, raw in todo], jobs)
     for (found, digest, _), outcome in zip(todo, outcomes, strict=True):
         loaded[found.relative] = outcome
         if cache is not None:
@@ -170,57 +156,74 @@ def check_files(
     return results, cached
 
 
+def _parse_all(items: list[tuple[str, str, bytes]], jobs: int | None) -> list[tuple[Any, tuple[Problem, ...]]]:
+    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
+    if workers <= 1 or len(items) < PARALLEL_THRESHOLD:
+        return _parse_batch(items)
+    size = max(50, len(items) // (workers * 4))
+    batches = [items[i : i + size] for i in range(0, len(items), size)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return [outcome for batch in pool.map(_parse_batch, batches) for outcome in batch]
+
+
+_LISTED: dict[type[BaseModel], tuple[str, str]] = {
+    SeveritiesFile: ("severity", "severities"),
+    PeopleFile: ("person", "people"),
+    ChannelsFile: ("channel", "channels"),
+    ServicesFile: ("service", "services"),
+}
+"""Files that list records under one key: model -> (kind, key)."""
+_SINGLE: dict[type[BaseModel], str] = {
+    Schedule: "schedule",
+    EscalationPolicy: "policy",
+    Incident: "incident",
+    Maintenance: "maintenance",
+}
+"""Files that are one record: model -> kind."""
+_TABLES = {
+    "severity": "severities",
+    "person": "people",
+    "channel": "channels",
+    "service": "services",
+    "schedule": "schedules",
+    "policy": "policies",
+    "incident": "incidents",
+    "maintenance": "maintenance",
+}
+"""Kind -> the Organisation attribute that indexes it by id."""
+
+
+def _records(model: BaseModel, path: str) -> list[tuple[str, str, Any, Source]]:
+    """(kind, id, record, source) for each record a file defines."""
+    listed = _LISTED.get(type(model))
+    if listed is not None:
+        kind, key = listed
+        return [(kind, item.id, item, Source(path, (key, i))) for i, item in enumerate(getattr(model, key))]
+    single = _SINGLE.get(type(model))
+    return [(single, getattr(model, "id"), model, Source(path))] if single else []  # noqa: B009 - typed BaseModel
+
+
 def assemble(
     root: Path, results: Iterable[tuple[FoundFile, BaseModel | None, Any]]
 ) -> tuple[Organisation, list[crossref.Finding]]:
     """Index the valid models by id, noting duplicates as findings (the first definition wins)."""
     org = Organisation(root=root)
     findings: list[crossref.Finding] = []
-
-    def add(kind: str, table: dict[str, Any], ident: str, obj: Any, source: Source, id_loc: Any) -> None:
-        if ident in table:
-            first = org.sources[(kind, ident)]
-            findings.append(
-                crossref.Finding(
-                    source.path,
-                    (*source.loc, *id_loc),
-                    "error",
-                    f"{kind} id '{ident}' is already defined in {first.path}; ids must be unique",
-                    "duplicate-id",
-                )
-            )
-            return
-        table[ident] = obj
-        org.sources[(kind, ident)] = source
-
     for found, model, _ in results:
         if model is None:
             stem = PurePosixPath(found.relative).stem
             org.broken.add(_BROKEN_KIND.get(found.kind, (_OBJECT_KIND.get(found.kind, found.kind), stem)))
-            continue
-        path = found.relative
-        if isinstance(model, Settings):
+        elif isinstance(model, Settings):
             org.settings = model
-        elif isinstance(model, SeveritiesFile):
-            for i, sev in enumerate(model.severities):
-                add("severity", org.severities, sev.id, sev, Source(path, ("severities", i)), ("id",))
-        elif isinstance(model, PeopleFile):
-            for i, person in enumerate(model.people):
-                add("person", org.people, person.id, person, Source(path, ("people", i)), ("id",))
-        elif isinstance(model, ChannelsFile):
-            for i, channel in enumerate(model.channels):
-                add("channel", org.channels, channel.id, channel, Source(path, ("channels", i)), ("id",))
-        elif isinstance(model, ServicesFile):
-            for i, service in enumerate(model.services):
-                add("service", org.services, service.id, service, Source(path, ("services", i)), ("id",))
-        elif isinstance(model, Schedule):
-            add("schedule", org.schedules, model.id, model, Source(path), ("id",))
-        elif isinstance(model, EscalationPolicy):
-            add("policy", org.policies, model.id, model, Source(path), ("id",))
-        elif isinstance(model, Incident):
-            add("incident", org.incidents, model.id, model, Source(path), ("id",))
-        elif isinstance(model, Maintenance):
-            add("maintenance", org.maintenance, model.id, model, Source(path), ("id",))
+        for kind, ident, record, source in _records(model, found.relative) if model is not None else []:
+            table = getattr(org, _TABLES[kind])
+            if ident in table:
+                first = org.sources[(kind, ident)].path
+                message = f"{kind} id '{ident}' is already defined in {first}; ids must be unique"
+                findings.append(crossref.Finding(source.path, (*source.loc, "id"), "error", message, "duplicate-id"))
+                continue
+            table[ident] = record
+            org.sources[(kind, ident)] = source
     return org, findings
 
 
@@ -234,10 +237,9 @@ class Locator:
     def problem(self, finding: crossref.Finding) -> Problem:
         if finding.path not in self.docs:
             try:
-                self.docs[finding.path] = parse(
-                    decode((self.root / finding.path).read_bytes(), finding.path), finding.path
-                )
-            except (LocatedError, OSError):
+                raw = read_bytes(self.root / finding.path, finding.path)
+                self.docs[finding.path] = parse(decode(raw, finding.path), finding.path)
+            except LocatedError:
                 self.docs[finding.path] = None
         doc = self.docs[finding.path]
         line, column = (1, 1)

@@ -16,7 +16,8 @@ from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_bytes_atomic
+from ..errors import OutputError
+from ..files.atomic import write_bytes_atomic
 from ..problems import Problem
 
 
@@ -32,7 +33,7 @@ class Entry:
 def _fingerprint() -> str:
     package = Path(__file__).parent.parent
     digest = hashlib.blake2b(digest_size=12)
-    parsing = [package / "fields.py", package / "loader.py", package / "validate" / "messages.py"]
+    parsing = [package / "fields.py", package / "files" / "loader.py", package / "validate" / "messages.py"]
     for path in sorted([*package.glob("models/*.py"), *parsing]):
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -90,6 +91,6 @@ class ValidationCache:
         payload = marshal.dumps({"fingerprint": self.fingerprint, "entries": entries})
         try:
             write_bytes_atomic(self.path, payload)
-        except OSError:
+        except OutputError:
             return  # a read-only home must not fail validation
         self.dirty = False

@@ -6,14 +6,15 @@ Each rule yields findings addressed by (file, key path); validate.Locator turns 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 
 from ..fields import format_duration, format_instant
-from ..loader import Loc
-from ..models import Incident, split_target
+from ..files.loader import Loc
+from ..incidents.ids import IncidentId
+from ..models import Incident, Postmortem, Step, split_target
 from ..oncall import first_gap
 from ..organisation import Organisation, Source
 from ..problems import Level
@@ -87,13 +88,13 @@ def _file_names(org: Organisation, now: datetime) -> Iterator[Finding]:
                 "id-filename-mismatch",
             )
         if kind == "incident":
-            year = PurePosixPath(source.path).parts[1]
-            if ident[4:8] != year:
+            expected = PurePosixPath(IncidentId.parse(ident).path)
+            if PurePosixPath(source.path).parent != expected.parent:
                 yield Finding(
                     source.path,
                     ("id",),
                     "error",
-                    f"incident {ident} belongs in incidents/{ident[4:8]}/, not incidents/{year}/",
+                    f"incident {ident} belongs in {expected.parent}/, not {PurePosixPath(source.path).parent}/",
                     "id-filename-mismatch",
                 )
 
@@ -194,49 +195,16 @@ def _reachable(org: Organisation, kind: str, ident: str, via: list[str]) -> bool
     return any(_reachable(org, "person", m, via) for m in members)
 
 
+_TARGET_TABLES = {"schedule": "schedules", "person": "people", "channel": "channels"}
+
+
 def _policies(org: Organisation, now: datetime) -> Iterator[Finding]:
-    tables: dict[str, tuple[str, Mapping[str, object], str]] = {
-        "schedule": ("schedule", org.schedules, "unknown-schedule"),
-        "person": ("person", org.people, "unknown-person"),
-        "channel": ("channel", org.channels, "unknown-channel"),
-    }
     for policy in org.policies.values():
         source = org.source("policy", policy.id)
         any_reachable = False
         for si, step in enumerate(policy.steps):
-            step_reachable = False
-            for ti, target in enumerate(step.targets):
-                kind, ident = split_target(target)
-                label, table, rule = tables[kind]
-                unknown = list(_unknown(org, label, table, ident, source, ("steps", si, "targets", ti), rule))
-                yield from unknown
-                # An unknown target is already an error; calling its step unreachable too would be noise.
-                if unknown or _reachable(org, kind, ident, step.via):
-                    step_reachable = True
-            for vi, channel in enumerate(step.via):
-                yield from _unknown(
-                    org, "channel", org.channels, channel, source, ("steps", si, "via", vi), "unknown-channel"
-                )
-            for vi, severity in enumerate(step.severities or []):
-                yield from _unknown(
-                    org,
-                    "severity",
-                    org.severities,
-                    severity,
-                    source,
-                    ("steps", si, "severities", vi),
-                    "unknown-severity",
-                )
-            if not step_reachable:
-                path, loc = _at(source, "steps", si)
-                yield Finding(
-                    path,
-                    loc,
-                    "warning",
-                    f"step {si + 1} reaches nobody: no target has a contact on its channels",
-                    "escalation-unreachable",
-                )
-            any_reachable = any_reachable or step_reachable
+            reachable = yield from _policy_step(org, source, si, step)
+            any_reachable = any_reachable or reachable
         for severity in org.severities:
             if not any(step.severities is None or severity in step.severities for step in policy.steps):
                 yield Finding(
@@ -254,6 +222,34 @@ def _policies(org: Organisation, now: datetime) -> Iterator[Finding]:
                 f"policy '{policy.id}' can reach nobody: give its targets contacts on its channels",
                 "escalation-unreachable",
             )
+
+
+def _policy_step(org: Organisation, source: Source, si: int, step: Step) -> Generator[Finding, None, bool]:
+    """Findings for one escalation step; returns whether the step reaches anyone."""
+    step_reachable = False
+    for ti, target in enumerate(step.targets):
+        kind, ident = split_target(target)
+        table = getattr(org, _TARGET_TABLES[kind])
+        unknown = list(_unknown(org, kind, table, ident, source, ("steps", si, "targets", ti), f"unknown-{kind}"))
+        yield from unknown
+        # An unknown target is already an error; calling its step unreachable too would be noise.
+        if unknown or _reachable(org, kind, ident, step.via):
+            step_reachable = True
+    for vi, channel in enumerate(step.via):
+        yield from _unknown(org, "channel", org.channels, channel, source, ("steps", si, "via", vi), "unknown-channel")
+    for vi, severity in enumerate(step.severities or []):
+        where = ("steps", si, "severities", vi)
+        yield from _unknown(org, "severity", org.severities, severity, source, where, "unknown-severity")
+    if not step_reachable:
+        path, loc = _at(source, "steps", si)
+        yield Finding(
+            path,
+            loc,
+            "warning",
+            f"step {si + 1} reaches nobody: no target has a contact on its channels",
+            "escalation-unreachable",
+        )
+    return step_reachable
 
 
 def _services(org: Organisation, now: datetime) -> Iterator[Finding]:
@@ -349,18 +345,7 @@ def _incident_references(org: Organisation, incident: Incident, source: Source) 
             org, "service", org.services, affected.service, source, ("services", si, "service"), "unknown-service"
         )
     if incident.probe:
-        service_id, _, probe_id = incident.probe.partition("/")
-        service = org.services.get(service_id)
-        missing = service is None or all(p.id != probe_id for p in service.probes)
-        if missing and not org.is_broken("service", "*"):
-            path, loc = _at(source, "probe")
-            known = ", ".join(f"{service_id}/{p.id}" for p in service.probes) if service else ""
-            hint = (
-                f"known: {known}"
-                if known
-                else (f"service '{service_id}' has no probes" if service else f"there is no service '{service_id}'")
-            )
-            yield Finding(path, loc, "error", f"unknown probe '{incident.probe}' ({hint})", "unknown-probe")
+        yield from _incident_probe(org, incident.probe, source)
     for role, person in incident.roles.model_dump().items():
         if person:
             yield from _unknown(org, "person", org.people, person, source, ("roles", role), "unknown-person")
@@ -370,20 +355,31 @@ def _incident_references(org: Organisation, incident: Incident, source: Source) 
     for ri, related in enumerate(incident.related):
         yield from _unknown(org, "incident", org.incidents, related, source, ("related", ri), "unknown-incident")
     if incident.postmortem:
-        for ai, author in enumerate(incident.postmortem.authors):
-            yield from _unknown(
-                org, "person", org.people, author, source, ("postmortem", "authors", ai), "unknown-person"
-            )
-        for ai, item in enumerate(incident.postmortem.action_items):
-            yield from _unknown(
-                org,
-                "person",
-                org.people,
-                item.owner,
-                source,
-                ("postmortem", "action_items", ai, "owner"),
-                "unknown-person",
-            )
+        yield from _postmortem_references(org, incident.postmortem, source)
+
+
+def _incident_probe(org: Organisation, probe: str, source: Source) -> Iterator[Finding]:
+    service_id, _, probe_id = probe.partition("/")
+    service = org.services.get(service_id)
+    missing = service is None or all(p.id != probe_id for p in service.probes)
+    if not missing or org.is_broken("service", "*"):
+        return
+    path, loc = _at(source, "probe")
+    known = ", ".join(f"{service_id}/{p.id}" for p in service.probes) if service else ""
+    hint = (
+        f"known: {known}"
+        if known
+        else (f"service '{service_id}' has no probes" if service else f"there is no service '{service_id}'")
+    )
+    yield Finding(path, loc, "error", f"unknown probe '{probe}' ({hint})", "unknown-probe")
+
+
+def _postmortem_references(org: Organisation, postmortem: Postmortem, source: Source) -> Iterator[Finding]:
+    for ai, author in enumerate(postmortem.authors):
+        yield from _unknown(org, "person", org.people, author, source, ("postmortem", "authors", ai), "unknown-person")
+    for ai, item in enumerate(postmortem.action_items):
+        where = ("postmortem", "action_items", ai, "owner")
+        yield from _unknown(org, "person", org.people, item.owner, source, where, "unknown-person")
 
 
 def _incidents(org: Organisation, now: datetime) -> Iterator[Finding]:

@@ -10,18 +10,21 @@ import difflib
 import re
 import types
 import typing
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from ..loader import Document, Loc, is_yaml11_boolean
+from ..fields import INCIDENT_ID_PATTERN
+from ..files.loader import Document, Loc, is_yaml11_boolean
 from ..problems import Problem
 
 _PATTERN_HINTS = {
     r"^[a-z0-9][a-z0-9_-]{0,62}$": "a lower-case id: letters a-z, digits, '-' and '_', starting with a letter or digit",
     r"^SEV-[0-9]$": "a severity id like SEV-1",
-    r"^INC-[0-9]{4}-[0-9]{4}$": "an incident id like INC-2026-0042",
+    INCIDENT_ID_PATTERN: "an incident id like INC-2026-0042",
     r"^MNT-[0-9]{4}-[0-9]{4}$": "a maintenance id like MNT-2026-0003",
     r"^[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*$": "service-id/probe-id",
     r"^https?://[^\s/$.?#][^\s]*$": "a URL starting with https:// or http://",
@@ -76,27 +79,24 @@ def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
     """The model class that owns the mapping at ``loc``; used to list the keys that are allowed."""
     current: Any = model
     for part in loc:
-        candidates = _unwrap(current)
-        nxt: Any = None
-        for candidate in candidates:
-            origin = typing.get_origin(candidate)
-            if isinstance(part, int) and origin is list:
-                nxt = typing.get_args(candidate)[0]
-            elif isinstance(part, str) and isinstance(candidate, type) and issubclass(candidate, BaseModel):
-                for name, info in candidate.model_fields.items():
-                    if part in (name, info.alias):
-                        nxt = info.annotation
-            elif isinstance(part, str) and origin is dict:
-                nxt = typing.get_args(candidate)[1]
-            if nxt is not None:
-                break
-        if nxt is None:
+        current = next((found for c in _unwrap(current) if (found := _inside(c, part)) is not None), None)
+        if current is None:
             return None
-        current = nxt
     for candidate in _unwrap(current):
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
             return candidate
     return None
+
+
+def _inside(annotation: Any, part: str | int) -> Any:
+    """The annotation of ``part`` inside a value of type ``annotation`` (list item, model field, dict value)."""
+    origin = typing.get_origin(annotation)
+    if isinstance(part, int):
+        return typing.get_args(annotation)[0] if origin is list else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        fields = [info.annotation for name, info in annotation.model_fields.items() if part in (name, info.alias)]
+        return fields[-1] if fields else None
+    return typing.get_args(annotation)[1] if origin is dict else None
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:
@@ -144,61 +144,122 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _message(err: ErrorDetails, loc: Loc, model: type[BaseModel]) -> tuple[str, str, bool]:
-    """(message, rule, point at the key rather than the value)."""
-    kind = err["type"]
-    value = err.get("input")
-    ctx = err.get("ctx") or {}
-    where = dotted(loc)
-    if kind == "missing":
-        parent = f"{dotted(loc[:-1])}: " if loc[:-1] else ""
-        return f"{parent}required key '{loc[-1]}' is missing", "missing-key", False
-    if kind == "extra_forbidden":
-        owner = _model_at(model, loc[:-1])
-        allowed = _field_names(owner) if owner else []
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else (f"; allowed: {', '.join(allowed)}" if allowed else "")
-        return f"{where}: unknown key '{loc[-1]}'{hint}", "unknown-key", True
-    if kind == "bool_type":
-        if is_yaml11_boolean(value):
-            return (
-                f"{where}: '{value}' is text in YAML 1.2, not a boolean; write true or false",
-                "wrong-type",
-                False,
-            )
-        hint = "; remove the quotes" if isinstance(value, str) and value.lower() in ("true", "false") else ""
-        return f"{where}: expected true or false, got {_describe(value)}{hint}", "wrong-type", False
-    if kind in ("string_type",):
-        hint = "; quote it" if isinstance(value, int | float | bool) else ""
-        return f"{where}: expected text, got {_describe(value)}{hint}", "wrong-type", False
-    if kind in ("int_type", "int_parsing", "float_type", "float_parsing"):
-        hint = "; remove the quotes" if isinstance(value, str) and _is_number(value) else ""
-        return f"{where}: expected a number, got {_describe(value)}{hint}", "wrong-type", False
-    if kind in ("list_type",):
-        return f"{where}: expected a list (lines starting with '- '), got {_describe(value)}", "wrong-type", False
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"{where}: expected a mapping of keys to values, got {_describe(value)}", "wrong-type", False
-    if kind == "literal_error":
-        expected = str(ctx.get("expected", "")).replace("'", "")
-        return f"{where}: {_describe(value)} is not allowed; use one of: {expected}", "invalid-value", False
-    if kind == "string_pattern_mismatch":
-        pattern = str(ctx.get("pattern", ""))
-        hint = _PATTERN_HINTS.get(pattern, f"text matching {pattern}")
-        return f"{where}: {_describe(value)} is not {hint}", "invalid-value", False
-    if kind == "too_short" and isinstance(value, list | str):
-        return f"{where}: must not be empty", "invalid-value", False
-    if kind == "string_too_short":
-        return f"{where}: must not be empty", "invalid-value", False
-    if kind == "string_too_long":
-        return f"{where}: text is too long (limit {ctx.get('max_length')} characters)", "invalid-value", False
-    if kind in _BOUNDS:
-        bound, words = _BOUNDS[kind]
-        return f"{where}: must be {words} {ctx.get(bound)}, got {_describe(value)}", "invalid-value", False
-    if kind == "value_error":
-        message = str(ctx.get("error", err["msg"])).removeprefix("Value error, ")
-        return (f"{where}: {message}" if loc else message), "invalid-value", False
-    msg = err["msg"].removeprefix("Value error, ")
-    return f"{where}: {msg} (got {_describe(value)})", "invalid-value", False
+@dataclass(frozen=True)
+class _Error:
+    """One pydantic error with what every message needs: where it is, what was given, pydantic's context."""
+
+    kind: str
+    loc: Loc
+    value: Any
+    ctx: dict[str, Any]
+    msg: str
+    model: type[BaseModel]
+
+    @property
+    def where(self) -> str:
+        return dotted(self.loc)
+
+
+Message = tuple[str, str, bool]
+"""(message, rule, point at the key rather than the value)."""
+
+
+def _missing(e: _Error) -> Message:
+    parent = f"{dotted(e.loc[:-1])}: " if e.loc[:-1] else ""
+    return f"{parent}required key '{e.loc[-1]}' is missing", "missing-key", False
+
+
+def _extra(e: _Error) -> Message:
+    owner = _model_at(e.model, e.loc[:-1])
+    allowed = _field_names(owner) if owner else []
+    close = difflib.get_close_matches(str(e.loc[-1]), allowed, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else (f"; allowed: {', '.join(allowed)}" if allowed else "")
+    return f"{e.where}: unknown key '{e.loc[-1]}'{hint}", "unknown-key", True
+
+
+def _bool(e: _Error) -> Message:
+    if is_yaml11_boolean(e.value):
+        return f"{e.where}: '{e.value}' is text in YAML 1.2, not a boolean; write true or false", "wrong-type", False
+    quoted = isinstance(e.value, str) and e.value.lower() in ("true", "false")
+    hint = "; remove the quotes" if quoted else ""
+    return f"{e.where}: expected true or false, got {_describe(e.value)}{hint}", "wrong-type", False
+
+
+def _string(e: _Error) -> Message:
+    hint = "; quote it" if isinstance(e.value, int | float | bool) else ""
+    return f"{e.where}: expected text, got {_describe(e.value)}{hint}", "wrong-type", False
+
+
+def _number(e: _Error) -> Message:
+    hint = "; remove the quotes" if isinstance(e.value, str) and _is_number(e.value) else ""
+    return f"{e.where}: expected a number, got {_describe(e.value)}{hint}", "wrong-type", False
+
+
+def _list(e: _Error) -> Message:
+    return f"{e.where}: expected a list (lines starting with '- '), got {_describe(e.value)}", "wrong-type", False
+
+
+def _mapping(e: _Error) -> Message:
+    return f"{e.where}: expected a mapping of keys to values, got {_describe(e.value)}", "wrong-type", False
+
+
+def _literal(e: _Error) -> Message:
+    expected = str(e.ctx.get("expected", "")).replace("'", "")
+    return f"{e.where}: {_describe(e.value)} is not allowed; use one of: {expected}", "invalid-value", False
+
+
+def _pattern(e: _Error) -> Message:
+    pattern = str(e.ctx.get("pattern", ""))
+    hint = _PATTERN_HINTS.get(pattern, f"text matching {pattern}")
+    return f"{e.where}: {_describe(e.value)} is not {hint}", "invalid-value", False
+
+
+def _too_short(e: _Error) -> Message:
+    if e.kind == "too_short" and not isinstance(e.value, list | str):
+        return _other(e)
+    return f"{e.where}: must not be empty", "invalid-value", False
+
+
+def _too_long(e: _Error) -> Message:
+    return f"{e.where}: text is too long (limit {e.ctx.get('max_length')} characters)", "invalid-value", False
+
+
+def _bound(e: _Error) -> Message:
+    bound, words = _BOUNDS[e.kind]
+    return f"{e.where}: must be {words} {e.ctx.get(bound)}, got {_describe(e.value)}", "invalid-value", False
+
+
+def _value_error(e: _Error) -> Message:
+    message = str(e.ctx.get("error", e.msg)).removeprefix("Value error, ")
+    return (f"{e.where}: {message}" if e.loc else message), "invalid-value", False
+
+
+def _other(e: _Error) -> Message:
+    msg = e.msg.removeprefix("Value error, ")
+    return f"{e.where}: {msg} (got {_describe(e.value)})", "invalid-value", False
+
+
+_MESSAGES: dict[str, Callable[[_Error], Message]] = {
+    "missing": _missing,
+    "extra_forbidden": _extra,
+    "bool_type": _bool,
+    "string_type": _string,
+    **dict.fromkeys(("int_type", "int_parsing", "float_type", "float_parsing"), _number),
+    "list_type": _list,
+    **dict.fromkeys(("dict_type", "model_type", "model_attributes_type"), _mapping),
+    "literal_error": _literal,
+    "string_pattern_mismatch": _pattern,
+    **dict.fromkeys(("too_short", "string_too_short"), _too_short),
+    "string_too_long": _too_long,
+    **dict.fromkeys(_BOUNDS, _bound),
+    "value_error": _value_error,
+}
+"""pydantic error type -> what a person editing YAML needs to hear; anything else gets pydantic's words."""
+
+
+def _message(err: ErrorDetails, loc: Loc, model: type[BaseModel]) -> Message:
+    error = _Error(err["type"], loc, err.get("input"), dict(err.get("ctx") or {}), err["msg"], model)
+    return _MESSAGES.get(error.kind, _other)(error)
 
 
 def _misspelt(errors: list[ErrorDetails], data: Any, model: type[BaseModel]) -> set[Loc]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..atomic import write_text_atomic
-from ..kinds import KINDS
+from ..files.atomic import write_text_atomic
+from ..files.kinds import KINDS
 
 
 def schema_text(kind: str) -> str:

@@ -24,13 +24,13 @@ from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import LiteralScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
+from ..errors import DataError
+from ..fields import format_instant
+from ..models import Incident, TimelineEvent, Update
+from ..problems import LocatedError, Problem
+from ..validate.messages import problems_from
 from .atomic import write_text_atomic
-from .errors import DataError
-from .fields import format_instant
-from .loader import parse
-from .models import Incident, TimelineEvent, Update
-from .problems import LocatedError, Problem
-from .validate.messages import problems_from
+from .loader import parse, read_text
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -140,7 +140,6 @@ def create_record(path: Path, root: Path, model: BaseModel, schema_file: str) ->
     """Write a new record; refuses to overwrite one that already exists (two runs racing for one id)."""
     text = dump_text(plain(model), header=modeline(path, root, schema_file))
     check_text(text, str(path.relative_to(root)), type(model))
-    path.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(path):
         if path.exists():
             raise FileExistsError(path)
@@ -152,7 +151,7 @@ def edit_record(
 ) -> tuple[M, T]:
     """Load round-trip, apply ``change``, validate, write atomically; returns the new model and change's result."""
     with file_lock(path):
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, display or path.name)
         # Mappings are indented by two (the house style); lists keep the dash offset the file already uses.
         _, _, block_seq_indent = load_yaml_guess_indent(text)
         yaml = _yaml(2, block_seq_indent if block_seq_indent is not None else 2)

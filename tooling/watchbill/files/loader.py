@@ -8,7 +8,10 @@ tags and YAML 1.1 ambiguities are refused here with the exact position, before a
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -24,7 +27,7 @@ from ruamel.yaml.events import (
 )
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .problems import LocatedError, Problem
+from ..problems import LocatedError, Problem
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
@@ -203,39 +206,125 @@ class _Walker:
         tag, value = _tag(node), node.value
         if tag == _STR or tag == _TAG + "timestamp":
             return value
-        if tag == _TAG + "int":
-            if _LEADING_ZERO.match(value):
-                raise self.error(
-                    node,
-                    f"'{value}' has a leading zero: octal in YAML 1.1, decimal in 1.2; "
-                    f"write {int(value.replace('_', ''))} or quote it as '\"{value}\"'",
-                    "yaml-ambiguous-number",
-                )
-            return int(value.replace("_", ""), 0)
-        if tag == _TAG + "float":
-            lowered = value.lower().replace("_", "")
-            if lowered.endswith(".inf"):
-                return float("-inf") if lowered.startswith("-") else float("inf")
-            if lowered == ".nan":
-                return float("nan")
-            return float(lowered)
-        if tag == _TAG + "bool":
-            return value.lower() == "true"
-        if tag == _TAG + "null":
-            return None
-        raise self.error(node, f"tag {_shown_tag(tag)} is not allowed; remove it or quote the value", "yaml-tag")
+        construct = _CONSTRUCTORS.get(tag)
+        if construct is None:
+            raise self.error(node, f"tag {_shown_tag(tag)} is not allowed; remove it or quote the value", "yaml-tag")
+        try:
+            return construct(value)
+        except _ScalarError as exc:
+            raise self.error(node, str(exc), exc.rule) from None
+
+
+class _ScalarError(ValueError):
+    """A scalar its tag cannot hold; ``rule`` names the finding."""
+
+    def __init__(self, message: str, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+MAX_NUMBER_CHARS = 100
+"""Longer numbers are never meant (Python would refuse to print one of over 4,300 digits)."""
+
+
+def _not_a(value: str, tag: str) -> _ScalarError:
+    shown = value if len(value) <= 40 else value[:37] + "..."
+    return _ScalarError(f"'{shown}' is not a valid {tag}; remove the tag or write a valid value", "yaml-tag")
+
+
+def _checked_number(value: str) -> str:
+    if len(value) > MAX_NUMBER_CHARS:
+        raise _ScalarError(
+            f"number is {len(value):,} characters long; numbers in records have at most {MAX_NUMBER_CHARS}",
+            "yaml-number-too-large",
+        )
+    return value.replace("_", "")
+
+
+def _int(value: str) -> int:
+    digits = _checked_number(value)
+    if _LEADING_ZERO.match(value):
+        raise _ScalarError(
+            f"'{value}' has a leading zero: octal in YAML 1.1, decimal in 1.2; "
+            f"write {int(digits)} or quote it as '\"{value}\"'",
+            "yaml-ambiguous-number",
+        )
+    try:
+        return int(digits, 0)
+    except ValueError:
+        raise _not_a(value, "!!int") from None
+
+
+def _float(value: str) -> float:
+    lowered = _checked_number(value).lower()
+    if lowered.endswith(".inf"):
+        return float("-inf") if lowered.startswith("-") else float("inf")
+    if lowered == ".nan":
+        return float("nan")
+    try:
+        return float(lowered)
+    except ValueError:
+        raise _not_a(value, "!!float") from None
+
+
+def _bool(value: str) -> bool:
+    if value not in _BOOLS:
+        raise _not_a(value, "!!bool")
+    return value.lower() == "true"
+
+
+def _null(value: str) -> None:
+    if value not in _NULLS:
+        raise _not_a(value, "!!null")
+
+
+_CONSTRUCTORS: dict[str, Callable[[str], Any]] = {
+    _TAG + "int": _int,
+    _TAG + "float": _float,
+    _TAG + "bool": _bool,
+    _TAG + "null": _null,
+}
+
+
+def read_bytes(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """A regular file's bytes, turning every way that can fail into a located problem.
+
+    It is opened without blocking and checked before reading: a FIFO would otherwise wait for a writer for
+    ever, and a device could stream without end."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise _unreadable(display, exc) from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise not_regular(display, info.st_mode)
+        if info.st_size > max_bytes:
+            raise _problem(
+                display, 1, 1, f"file is {info.st_size:,} bytes; the limit is {max_bytes:,}", "file-too-large"
+            )
+        try:
+            return handle.read()
+        except OSError as exc:
+            raise _unreadable(display, exc) from None
 
 
 def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:
     """Read a file as UTF-8, turning every way that can fail into a located problem."""
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise _problem(display, 1, 1, f"file is {size:,} bytes; the limit is {max_bytes:,}", "file-too-large")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise _problem(display, 1, 1, f"cannot read file: {exc.strerror or exc}", "file-unreadable") from None
-    return decode(raw, display)
+    return decode(read_bytes(path, display, max_bytes), display)
+
+
+def _unreadable(display: str, exc: OSError) -> LocatedError:
+    return _problem(display, 1, 1, f"cannot read file: {exc.strerror or exc}", "file-unreadable")
+
+
+_FILE_TYPES = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+
+
+def not_regular(display: str, mode: int) -> LocatedError:
+    """For a path that is not a regular file: Watchbill never opens one (a FIFO blocks its reader)."""
+    what = next((name for test, name in _FILE_TYPES if test(mode)), "a device or other special file")
+    return _problem(display, 1, 1, f"this is {what}, not a regular file; it is not read", "file-not-regular")
 
 
 def decode(raw: bytes, display: str) -> str:
@@ -283,18 +372,27 @@ def _syntax_problem(exc: MarkedYAMLError, text: str, display: str) -> LocatedErr
         # An unclosed quote or bracket is only noticed lines later; point at where it opened.
         line, column = opened.line + 1, opened.column + 1
         problem += f"; the {_opener(exc.context)} opened here is never closed"
+    problem += _syntax_hints(problem, noticed, text)
+    return _problem(display, line, column, f"YAML syntax: {problem}", "yaml-syntax")
+
+
+_SYNTAX_HINTS = (
+    ("found another document", "; keep one record per file and move the part after '---' to a file of its own"),
+    ("unexpected ':'", "; quote values that contain ':' (e.g. \"schedule:primary\") inside [ ] lists"),
+)
+
+
+def _syntax_hints(problem: str, noticed: Any, text: str) -> str:
+    """What usually fixes libyaml's complaint: indentation first, then the known slips."""
+    hints = ""
     lines = text.splitlines()
     if noticed is not None and noticed.line < len(lines) and "\t" in lines[noticed.line][: noticed.column + 1]:
-        problem += "; YAML indents with spaces, never tabs"
+        hints += "; YAML indents with spaces, never tabs"
     elif "mapping values are not allowed" in problem:
-        problem += "; check this line's indentation, or quote a value that contains ': '"
+        hints += "; check this line's indentation, or quote a value that contains ': '"
     elif "did not find expected key" in problem or "expected '-' indicator" in problem:
-        problem += "; check this line's indentation against the lines above"
-    if "found another document" in problem:
-        problem += "; keep one record per file and move the part after '---' to a file of its own"
-    if "unexpected ':'" in problem:
-        problem += "; quote values that contain ':' (e.g. \"schedule:primary\") inside [ ] lists"
-    return _problem(display, line, column, f"YAML syntax: {problem}", "yaml-syntax")
+        hints += "; check this line's indentation against the lines above"
+    return hints + "".join(hint for found, hint in _SYNTAX_HINTS if found in problem)
 
 
 def _shown_tag(tag: str | None) -> str:

@@ -1,0 +1,76 @@
+"""The reliability page: response times per severity, frequency, repeat causes, detection and objectives."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ... import metrics
+from ..audience import postmortem_visible
+from .base import Scope
+from .incidents import IncidentRef, incident_ref
+from .services import ServiceView
+
+
+@dataclass(frozen=True)
+class ResponseRow:
+    severity: str
+    name: str
+    times: metrics.ResponseTimes
+
+
+@dataclass(frozen=True)
+class RepeatView:
+    category: str
+    incidents: tuple[IncidentRef, ...]
+
+
+@dataclass(frozen=True)
+class SloView:
+    service: str
+    name: str
+    slo: metrics.SloStatus
+
+
+@dataclass(frozen=True)
+class ReliabilityView:
+    incident_count: int
+    response: tuple[ResponseRow, ...]
+    overall: metrics.ResponseTimes | None
+    frequency: tuple[metrics.MonthCount, ...]
+    severities: tuple[tuple[str, str], ...]
+    repeats: tuple[RepeatView, ...]
+    detection: metrics.DetectionMix
+    slos: tuple[SloView, ...]
+
+
+def _response(scope: Scope) -> tuple[ResponseRow, ...]:
+    severities = scope.org.severities
+    return tuple(
+        ResponseRow(r.severity, severities[r.severity].name if r.severity in severities else "", r)
+        for r in metrics.response_times(scope.incidents)
+    )
+
+
+def _repeats(scope: Scope) -> tuple[RepeatView, ...]:
+    """Only postmortems this audience may read can name a repeated cause."""
+    with_postmortem = [i for i in scope.incidents if postmortem_visible(i, scope.audience)]
+    refs = {i.id: incident_ref(scope, i) for i in scope.incidents}
+    return tuple(
+        RepeatView(r.category, tuple(refs[i] for i in r.incidents)) for r in metrics.repeat_causes(with_postmortem)
+    )
+
+
+def reliability_view(scope: Scope, services: Sequence[ServiceView]) -> ReliabilityView:
+    incidents = scope.incidents
+    ordered = sorted(scope.org.severities.values(), key=lambda s: s.id)
+    return ReliabilityView(
+        incident_count=len(incidents),
+        response=_response(scope),
+        overall=metrics.summarise("all", incidents) if incidents else None,
+        frequency=tuple(metrics.frequency_by_month(incidents, now=scope.now, months=12)),
+        severities=tuple((s.id, s.name) for s in ordered if scope.internal or s.public),
+        repeats=_repeats(scope),
+        detection=metrics.detection_mix(incidents),
+        slos=tuple(SloView(s.id, s.name, s.slo) for s in services if s.slo is not None),
+    )

@@ -1,0 +1,189 @@
+"""Service views: status now, the daily uptime bars with their tooltips, latency sparkline and objective."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from ... import maintenance as windows
+from ... import metrics
+from ...models import Incident, Service
+from ...state.snapshot import ProbeState
+from .. import status as st
+from .base import IMPACT_LABEL, Scope, format_percent
+
+DayLevel = Literal["ok", "minor", "major", "critical", "nodata"]
+SPARK_SAMPLES = 48
+
+
+@dataclass(frozen=True)
+class DayView:
+    day: date
+    level: DayLevel
+    uptime: float | None
+    note: str
+    """Tooltip text: the date, the uptime and what happened."""
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    values: tuple[float, ...]
+    average: float
+    maximum: float
+    first: datetime
+    last: datetime
+
+
+@dataclass(frozen=True)
+class ProbeView:
+    id: str
+    kind: str
+    ok: bool | None
+    last_checked: datetime | None
+    fresh: bool
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class ServiceInternal:
+    owner: str
+    escalation: str | None
+    probes: tuple[ProbeView, ...]
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    id: str
+    name: str
+    description: str | None
+    group: str
+    position: int
+    status: st.ComponentStatus
+    status_label: str
+    source: str
+    failing_since: datetime | None
+    days: tuple[DayView, ...]
+    uptime: float | None
+    sparkline: Sparkline | None
+    slo: metrics.SloStatus | None
+    internal: ServiceInternal | None = None
+
+
+def _reading(scope: Scope, service: Service, own: Sequence[Incident]) -> st.Reading:
+    in_maintenance = any(
+        windows.current(m, scope.now) is not None for m in scope.maintenance if service.id in m.services
+    )
+    return st.read_service(
+        service, open_incidents=own, in_maintenance=in_maintenance, snapshot=scope.snapshot, now=scope.now
+    )
+
+
+def _history(
+    scope: Scope, service: Service, own: Sequence[Incident], states: Sequence[ProbeState | None]
+) -> list[metrics.DayUptime]:
+    known = [s for s in states if s is not None]
+    return metrics.daily_uptime(
+        metrics.outages(own, service.id, scope.now),
+        [d for s in known for d in s.days],
+        days=scope.org.settings.status_page.history_days,
+        now=scope.now,
+        needs_probe_data=bool(known),
+    )
+
+
+def service_view(scope: Scope, service: Service, position: int) -> ServiceView:
+    own = [i for i in scope.incidents if any(a.service == service.id for a in i.services)]
+    reading = _reading(scope, service, own)
+    states = probe_states(scope, service)
+    days = _history(scope, service, own, states)
+    return ServiceView(
+        id=service.id,
+        name=service.name,
+        description=service.description,
+        group=service.group,
+        position=position,
+        status=reading.status,
+        status_label=st.STATUS_LABEL[reading.status],
+        source=reading.source,
+        failing_since=reading.failing_since,
+        days=tuple(day_view(scope, d, own, service.id) for d in days),
+        uptime=metrics.uptime_ratio(days),
+        sparkline=sparkline([s for s in states if s is not None]),
+        slo=metrics.slo_status(service, days, now=scope.now),
+        internal=service_internal(scope, service, states) if scope.internal else None,
+    )
+
+
+def probe_states(scope: Scope, service: Service) -> list[ProbeState | None]:
+    if scope.snapshot is None:
+        return []
+    return [scope.snapshot.probes.get(f"{service.id}/{p.id}") for p in service.probes]
+
+
+def service_internal(scope: Scope, service: Service, states: Sequence[ProbeState | None]) -> ServiceInternal:
+    org = scope.org
+    schedule = org.schedules.get(service.owner)
+    policy = org.policy_for(service, org.severities.get(service.severity))
+    probes = []
+    for index, probe in enumerate(service.probes):
+        state = states[index] if index < len(states) else None
+        probes.append(
+            ProbeView(
+                probe.id,
+                probe.kind,
+                state.ok if state else None,
+                state.last_checked if state else None,
+                st.probe_fresh(probe, state, scope.now),
+                state.last_error if state else None,
+            )
+        )
+    return ServiceInternal(schedule.name if schedule else service.owner, policy.name if policy else None, tuple(probes))
+
+
+def sparkline(states: Sequence[ProbeState]) -> Sparkline | None:
+    best = max(states, key=lambda s: sum(1 for x in s.recent if x.latency_ms is not None), default=None)
+    if best is None:
+        return None
+    samples = [x for x in best.recent if x.latency_ms is not None][-SPARK_SAMPLES:]
+    if len(samples) < 2:
+        return None
+    values = tuple(float(x.latency_ms or 0.0) for x in samples)
+    return Sparkline(values, sum(values) / len(values), max(values), samples[0].at, samples[-1].at)
+
+
+def day_level(down: float, touched: bool) -> DayLevel:
+    """Statuspage's bar colours: any incident marks a day, downtime past 1 % and 5 % darkens it."""
+    if down <= 0:
+        return "minor" if touched else "ok"
+    if down < 0.01:
+        return "minor"
+    return "major" if down < 0.05 else "critical"
+
+
+def day_view(scope: Scope, day: metrics.DayUptime, own: Sequence[Incident], service_id: str) -> DayView:
+    start, end = metrics.day_bounds(day.day, scope.now)
+    touching = [
+        i for i in own if i.started_at < end and metrics.impact_end(i, scope.now) >= start and i.started_at <= scope.now
+    ]
+    label = f"{day.day.strftime('%a')} {day.day.day} {day.day.strftime('%b %Y')}"
+    if day.uptime is None:
+        return DayView(day.day, "nodata", None, f"{label}: no data recorded")
+    down = 1.0 - day.uptime
+    parts = [f"{label}: {format_percent(day.uptime)} uptime"]
+    parts += _day_facts(day, down, touching, service_id)
+    return DayView(day.day, day_level(down, bool(touching)), day.uptime, "; ".join(parts))
+
+
+def _day_facts(day: metrics.DayUptime, down: float, touching: Sequence[Incident], service_id: str) -> list[str]:
+    facts = []
+    down_minutes = round(down * day.seconds / 60)
+    if down_minutes:
+        facts.append(f"{down_minutes} min down")
+    if day.failures:
+        facts.append(f"{day.failures} of {day.checks} checks failed")
+    for incident in touching:
+        impact = next((a.impact for a in incident.services if a.service == service_id), "degraded_performance")
+        facts.append(f"{IMPACT_LABEL[impact]}: {incident.title}")
+    return facts or ["no incidents"]
