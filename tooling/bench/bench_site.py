@@ -9,7 +9,9 @@ pages and data files, mkdocs = mkdocs-material assembling the pages), so it is c
 from __future__ import annotations
 
 import argparse
+import gzip
 import random
+import resource
 import shutil
 import sys
 import tempfile
@@ -48,11 +50,12 @@ def services_yaml(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def incident_yaml(number: int, rng: random.Random, services: int) -> tuple[str, str]:
-    ident = f"INC-2026-{number:04d}"
+def incident_yaml(number: int, rng: random.Random, services: int, total: int = 1000) -> tuple[str, str]:
+    year = 2026 - (number - 1) // 9999  # ids have four digits: more than 9,999 spill into earlier years' folders
+    ident = f"INC-{year}-{(number - 1) % 9999 + 1:04d}"
     started = NOW - timedelta(minutes=rng.randint(60, 330 * 24 * 60))
     severity = rng.choice(("SEV-1", "SEV-2"))
-    still_open = number > 995
+    still_open = number > total - 5
     touched = rng.sample(range(services), rng.randint(1, 3))
     detected = started + timedelta(minutes=rng.randint(1, 20))
     acknowledged = detected + timedelta(minutes=rng.randint(1, 15))
@@ -102,7 +105,7 @@ def incident_yaml(number: int, rng: random.Random, services: int) -> tuple[str, 
             "      owner: bob",
             "      due: 2027-01-15",
         ]
-    return f"incidents/2026/{ident}.yaml", "\n".join(lines) + "\n"
+    return f"incidents/{year}/{ident}.yaml", "\n".join(lines) + "\n"
 
 
 def make_org(root: Path, incidents: int, services: int) -> None:
@@ -115,7 +118,7 @@ def make_org(root: Path, incidents: int, services: int) -> None:
         "incidents/maintenance/MNT-2026-0001.yaml": None,
     }
     for number in range(1, incidents + 1):
-        path, text = incident_yaml(number, rng, services)
+        path, text = incident_yaml(number, rng, services, incidents)
         changes[path] = text
     build_org(root, changes)
     shutil.copytree(REPO / "site", root / "site", ignore=shutil.ignore_patterns("public", "build"))
@@ -168,19 +171,77 @@ def measure(incidents: int, services: int) -> list[tuple[str, str]]:
             for name, seconds in phases.items():
                 rows.append((f"  {audience}: {name}", f"{seconds:.2f} s ({seconds / total:.0%})"))
             rows.append((f"  {audience}: dominant phase", top))
+            rows += _weights(result.site_dir, audience)
+        rows += _rebuild_one(root, snapshot, Path(temp) / "out-public")
+    rows.append(
+        ("peak memory (max RSS of the process)", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    )
     return rows
 
 
+def _weights(site: Path, audience: str) -> list[tuple[str, str]]:
+    """What a reader downloads: the status page and the first history page (gzip, as servers send them)."""
+    rows = []
+    for name in ("index.html", "history/index.html", "search/search_index.json"):
+        data = (site / name).read_bytes()
+        rows.append(
+            (f"  {audience}: {name}", f"{len(data) / 1024:.0f} KB ({len(gzip.compress(data)) / 1024:.0f} KB gzip)")
+        )
+    return rows
+
+
+def _rebuild_one(root: Path, snapshot: object, out: Path) -> list[tuple[str, str]]:
+    """Edit one incident's title and build the public site again into the same folder."""
+    from watchbill.site.engine import build_site
+    from watchbill.validate import load_organisation
+
+    record = root / "incidents" / "2026" / "INC-2026-0001.yaml"
+    record.write_text(record.read_text().replace("title: Incident 1 ", "title: Edited incident 1 "))
+    started = time.perf_counter()
+    org = load_organisation(root, now=NOW, use_cache=True)
+    build_site(
+        root / "site" / "mkdocs.yml", organisation=org, audience="public", now=NOW, snapshot=snapshot, site_dir=out
+    )  # type: ignore[arg-type]
+    return [("public rebuild after editing one incident", f"{time.perf_counter() - started:.1f} s")]
+
+
+def plain_mkdocs(pages: int) -> tuple[str, str]:
+    """The reference: plain mkdocs-material on as many Markdown pages, kept out of the nav, nothing else."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    with tempfile.TemporaryDirectory(prefix="watchbill-bench-plain-") as temp:
+        docs = Path(temp) / "docs"
+        (docs / "incidents").mkdir(parents=True)
+        (docs / "index.md").write_text("# Status\n")
+        for n in range(pages):
+            text = f"# Incident {n}\n\nA representative summary paragraph with *some* emphasis.\n\n- Update one.\n"
+            (docs / "incidents" / f"INC-{n:05d}.md").write_text(text)
+        config_file = Path(temp) / "mkdocs.yml"
+        config_file.write_text(
+            "site_name: Plain\ntheme:\n  name: material\n  font: false\nplugins:\n  - search\nnav:\n  - index.md\n"
+            "not_in_nav: |\n  /incidents/\n"
+        )
+        started = time.perf_counter()
+        build(load_config(config_file=str(config_file), site_dir=str(Path(temp) / "out")))
+        seconds = time.perf_counter() - started
+    return (f"reference: plain mkdocs-material, {pages} pages out of the nav", f"{seconds:.1f} s wall")
+
+
 def run() -> list[tuple[str, str]]:
-    return measure(1000, 50)
+    return [*measure(1000, 50), plain_mkdocs(1000)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=1000)
     parser.add_argument("--services", type=int, default=50)
+    parser.add_argument("--plain", type=int, default=1000, help="pages for the plain-mkdocs reference (0: skip)")
     args = parser.parse_args()
-    for label, figure in measure(args.incidents, args.services):
+    rows = measure(args.incidents, args.services)
+    if args.plain:
+        rows.append(plain_mkdocs(args.plain))
+    for label, figure in rows:
         print(f"{label:62} {figure}")
 
 

@@ -1,6 +1,6 @@
 """Run every benchmark and print one table of figures with a description of the machine.
 
-Usage: python tooling/bench/run.py [name ...]   (names: validate oncall probes site data_growth)
+Usage: python tooling/bench/run.py [name ...]   (names: validate oncall probes site data_growth waits paging)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SUITE = ("validate", "oncall", "probes", "site", "data_growth")
+SUITE = ("validate", "oncall", "probes", "site", "data_growth", "waits", "paging")
 
 
 def machine() -> str:

@@ -4,6 +4,7 @@ fixed: every misconfiguration is named with the setting to change, and a correct
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -37,11 +38,12 @@ def healthy() -> RepositorySettings:
     )
 
 
-def set_status_url(root: Path) -> None:
+def set_status_url(root: Path, url: str = "https://example.github.io/ops/") -> None:
+    """Point status_page.url at where the local server's Pages serves the site (init wrote its own guess)."""
     settings = root / "policies" / "settings.yaml"
     text = settings.read_text()
-    assert "status_page:" in text
-    settings.write_text(text.replace("status_page:", "status_page:\n  url: https://acme.github.io/ops/", 1))
+    assert "  url: " in text
+    settings.write_text(re.sub(r"(?m)^  url: .*$", f"  url: {url}", text, count=1))
 
 
 def doctor(root: Path, github: SettingsGitHub) -> tuple[int, dict[str, object]]:
@@ -79,8 +81,7 @@ def test_a_new_organisations_defaults_are_each_named_with_the_setting_to_change(
     assert pulls["level"] == "error" and pulls["fix"] == CREATE_PULLS_SETTING
     assert 'Workflow permissions → "Allow GitHub Actions to create and approve pull requests"' in pulls["fix"]
     assert found["pages"][0]["fix"] == "Settings → Pages → Build and deployment → Source: 'GitHub Actions'"
-    assert "policies/settings.yaml" in found["status-page-url"][0]["fix"]
-    assert "https://acme.github.io" not in found["status-page-url"][0]["fix"]  # Pages is off: no address to offer
+    assert found["status-page-url"][0]["level"] == "ok"  # init wrote one; Pages is off, so nothing to compare
     [secret] = found["secrets"]
     assert secret["level"] == "error" and "WATCHBILL_SECRETS" in secret["fix"]
     [stale] = found["workflows"]
@@ -168,3 +169,12 @@ def test_text_output_names_each_fix(org: Path) -> None:
         )
     assert result.exit_code == 1
     assert "ERROR" in result.stdout and "fix: " + CREATE_PULLS_SETTING in result.stdout
+
+
+def test_a_status_page_url_that_is_not_where_pages_serves_the_site_is_named(org: Path) -> None:
+    set_status_url(org, "https://status.acme.example/")
+    with SettingsGitHub(healthy()) as github:
+        code, report = doctor(org, github)
+    [finding] = by_check(report)["status-page-url"]
+    assert code == 0 and finding["level"] == "warning"
+    assert finding["fix"] == "policies/settings.yaml → status_page: url: https://example.github.io/ops/"

@@ -38,7 +38,7 @@ def service(**fields: Any) -> Service:
     return Service.model_validate(data)
 
 
-def test_response_times_are_means_from_the_start_per_severity() -> None:
+def test_response_times_are_means_from_detection_per_severity_with_mttr_from_start_offered() -> None:
     rows = metrics.response_times(
         [
             incident("INC-2026-0001"),
@@ -50,9 +50,77 @@ def test_response_times_are_means_from_the_start_per_severity() -> None:
     sev1 = rows[0]
     assert sev1.incidents == 2
     assert sev1.mttd == metrics.Mean(timedelta(minutes=20), 2)
-    assert sev1.mtta == metrics.Mean(timedelta(minutes=30), 2)
-    assert sev1.mttm.value == timedelta(hours=1)
-    assert sev1.mttr.value == timedelta(hours=2)
+    assert sev1.mtta == metrics.Mean(timedelta(minutes=10), 2)
+    assert sev1.mttm.value == timedelta(minutes=40)
+    assert sev1.mttr.value == timedelta(minutes=100)
+    assert sev1.mttr_other.value == timedelta(hours=2)
+    from_start = metrics.response_times([incident()], origin="started")[0]
+    assert (from_start.mttr.value, from_start.mttr_other.value) == (timedelta(hours=2), timedelta(minutes=110))
+
+
+def test_means_are_rounded_to_the_second_not_truncated() -> None:
+    durations = [timedelta(seconds=1), timedelta(seconds=2)]
+    assert metrics.mean(durations).value == timedelta(seconds=2)
+
+
+def test_targets_are_compared_from_detection_with_cadence_as_the_longest_gap() -> None:
+    from watchbill.models import SeverityTargets
+
+    targets = SeverityTargets.model_validate(
+        {"acknowledge": "5m", "first_update": "15m", "update_every": "30m", "resolve": "4h"}, strict=False
+    )
+    updates = [
+        {"at": "2026-11-20T10:20:00Z", "status": "investigating", "message": "Looking."},
+        {"at": "2026-11-20T11:30:00Z", "status": "resolved", "message": "Fixed."},
+    ]
+    checks = {c.name: c for c in metrics.target_checks(incident(updates=updates), targets, NOW)}
+    assert (checks["acknowledge"].actual, checks["acknowledge"].met) == (timedelta(minutes=10), False)
+    assert checks["first_update"].met is True
+    assert (checks["update_every"].actual, checks["update_every"].met) == (timedelta(minutes=70), False)
+    assert (checks["resolve"].actual, checks["resolve"].met) == (timedelta(minutes=110), True)
+    still_open = incident(status="identified", acknowledged_at=None, mitigated_at=None, resolved_at=None)
+    early = {
+        c.name: c.met for c in metrics.target_checks(still_open, targets, datetime(2026, 11, 20, 10, 12, tzinfo=UTC))
+    }
+    assert early == {"acknowledge": None, "first_update": None, "update_every": None, "resolve": None}
+    rows = metrics.target_attainment([incident(updates=updates)], {"SEV-1": targets}, NOW)
+    assert (rows[0].share("resolve"), rows[0].share("acknowledge")) == (1.0, 0.0)
+
+
+def test_repeat_rate_counts_a_service_hit_again_within_thirty_days() -> None:
+    rate = metrics.repeat_rate(
+        [
+            incident("INC-2026-0001", started_at="2026-10-01T10:00:00Z"),
+            incident("INC-2026-0002", started_at="2026-10-20T10:00:00Z", detected_at="2026-10-20T10:00:00Z"),
+            incident("INC-2026-0003", started_at="2026-11-20T10:00:00Z"),
+        ]
+    )
+    assert rate.repeats == (("INC-2026-0002", "INC-2026-0001"),)
+    assert rate.share == pytest.approx(1 / 3)
+
+
+def test_action_item_completion_leaves_dropped_items_out_of_the_rate() -> None:
+    pm = {
+        "summary": "s",
+        "impact": "i",
+        "root_cause": "r",
+        "action_items": [
+            {"title": "a", "owner": "bob", "due": "2026-11-01", "status": "done", "closed_on": "2026-10-30"},
+            {"title": "b", "owner": "bob", "due": "2026-11-01", "status": "open"},
+            {"title": "c", "owner": "bob", "due": "2026-12-01", "status": "wont_do"},
+        ],
+    }
+    done = metrics.action_item_completion([incident(postmortem=pm)], NOW.date())
+    assert (done.done, done.open, done.overdue, done.wont_do, done.on_time, done.rate) == (1, 1, 1, 1, 1, 0.5)
+
+
+def test_incidents_per_service_per_quarter_cover_the_last_four_quarters() -> None:
+    quarters, table = metrics.per_service_quarter(
+        [incident(), incident("INC-2026-0002", started_at="2026-02-01T10:00:00Z", detected_at="2026-02-01T10:00:00Z")],
+        now=NOW,
+    )
+    assert quarters == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
+    assert table == {"api": [1, 0, 0, 1]}
 
 
 def test_an_open_incident_counts_only_for_the_milestones_it_reached() -> None:
@@ -61,7 +129,7 @@ def test_an_open_incident_counts_only_for_the_milestones_it_reached() -> None:
     )
     row = metrics.summarise("all", [incident(), still_open])
     assert row.mttd.count == 2
-    assert row.mtta == metrics.Mean(timedelta(minutes=20), 1)
+    assert row.mtta == metrics.Mean(timedelta(minutes=10), 1)
     assert row.mttr.count == 1
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +15,7 @@ from support.site_org import NOW, site_org, site_snapshot
 
 from watchbill.organisation import Organisation
 from watchbill.site import api, badges, feeds, views
+from watchbill.site.status import Overall
 from watchbill.validate import load_organisation
 
 PAGE_KEYS = {"id", "name", "url", "time_zone", "updated_at"}
@@ -27,7 +31,22 @@ UPDATE_KEYS = {
     "id", "status", "body", "incident_id", "created_at", "updated_at", "display_at",
     "affected_components", "deliver_notifications", "custom_tweet", "tweet_id",
 }  # fmt: skip
+STATUSPAGE_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+STAMP_KEYS = {"created_at", "updated_at", "monitoring_at", "resolved_at", "started_at", "display_at"}
+STAMP_KEYS |= {"scheduled_for", "scheduled_until"}
 COMPONENT_STATUSES = {"operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"}
+
+
+def _timestamps(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in STAMP_KEYS and value is not None:
+                yield value
+            else:
+                yield from _timestamps(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _timestamps(item)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +100,7 @@ def test_incidents_have_statuspage_fields_and_updates_newest_first(documents: di
     checkout = incidents[2]
     assert set(checkout) >= INCIDENT_KEYS
     assert checkout["impact"] == "critical"
-    assert checkout["monitoring_at"] == "2026-11-02T14:45:00Z"
+    assert checkout["monitoring_at"] == "2026-11-02T14:45:00.000Z"
     assert [u["status"] for u in checkout["incident_updates"]] == ["resolved", "monitoring", "investigating"]
     assert all(set(u) >= UPDATE_KEYS for u in checkout["incident_updates"])
     assert checkout["shortlink"] == "incidents/INC-2026-0005/"
@@ -96,7 +115,10 @@ def test_unresolved_lists_only_open_incidents(documents: dict[str, Any]) -> None
 def test_scheduled_maintenances_carry_their_window(documents: dict[str, Any]) -> None:
     (window,) = documents["api/v2/scheduled-maintenances.json"]["scheduled_maintenances"]
     assert window["status"] == "scheduled" and window["impact"] == "maintenance"
-    assert (window["scheduled_for"], window["scheduled_until"]) == ("2026-11-24T05:00:00Z", "2026-11-24T06:00:00Z")
+    assert (window["scheduled_for"], window["scheduled_until"]) == (
+        "2026-11-24T05:00:00.000Z",
+        "2026-11-24T06:00:00.000Z",
+    )
     assert documents["api/v2/scheduled-maintenances/upcoming.json"]["scheduled_maintenances"] == [window]
 
 
@@ -105,6 +127,55 @@ def test_stale_probe_data_is_said_in_the_status_description(org: Organisation) -
     assert api.status(later)["description"].endswith("(status checks are delayed)")
     web = next(c for c in api.components(later) if c["id"] == "web")
     assert web["watchbill"] == {"status": "unknown", "stale": True, "uptime": web["watchbill"]["uptime"]}
+    assert web["status"] == "degraded_performance"  # never a stale green
+
+
+def test_stale_data_without_an_incident_is_not_reported_as_all_clear(org: Organisation) -> None:
+    later = views.build(org, site_snapshot(), "public", NOW + timedelta(days=40))
+    assert not any(v.is_open for v in later.status.active) or later.status.overall.indicator != "none"
+    quiet = replace(later, status=replace(later.status, overall=Overall("none", "All Systems Operational")))
+    assert api.status(quiet) == {"indicator": "minor", "description": "Status checks are delayed"}
+
+
+def test_every_timestamp_is_written_as_statuspage_writes_it(documents: dict[str, Any]) -> None:
+    stamps = list(_timestamps(documents))
+    assert len(stamps) > 50
+    for text in stamps:
+        assert STATUSPAGE_STAMP.fullmatch(text), text
+        datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")  # the form the aRez client parses
+
+
+def test_the_page_names_the_organisations_time_zone(documents: dict[str, Any]) -> None:
+    assert documents["api/v2/status.json"]["page"]["time_zone"] == "Europe/Berlin"
+    assert api.time_zone("UTC") == "Etc/UTC"
+
+
+def test_components_inside_incidents_carry_their_group(documents: dict[str, Any]) -> None:
+    (open_incident,) = documents["api/v2/incidents/unresolved.json"]["incidents"]
+    assert [(c["id"], c["group_id"]) for c in open_incident["components"]] == [("api", "group-core")]
+
+
+def test_component_times_come_from_the_data_not_the_build(documents: dict[str, Any]) -> None:
+    by_id = {c["id"]: c for c in documents["api/v2/components.json"]["components"]}
+    build_time = "2026-11-23T12:00:00.000Z"
+    assert by_id["api"]["updated_at"] != build_time and by_id["api"]["updated_at"] < build_time
+    assert by_id["api"]["created_at"] <= by_id["api"]["updated_at"]
+    assert by_id["group-core"]["updated_at"] == max(by_id["api"]["updated_at"], by_id["web"]["updated_at"])
+
+
+def test_each_update_lists_the_statuses_it_changed(documents: dict[str, Any]) -> None:
+    incidents = {i["id"]: i for i in documents["api/v2/incidents.json"]["incidents"]}
+    updates = incidents["INC-2026-0005"]["incident_updates"]  # newest first: resolved, monitoring, investigating
+    first, last = updates[-1]["affected_components"], updates[0]["affected_components"]
+    assert first and {c["old_status"] for c in first} == {"operational"}
+    assert last and {c["new_status"] for c in last} == {"operational"}
+    assert updates[1]["affected_components"] is None
+
+
+def test_a_maintenance_was_created_when_announced_not_when_it_starts(documents: dict[str, Any]) -> None:
+    (window,) = documents["api/v2/scheduled-maintenances.json"]["scheduled_maintenances"]
+    assert window["created_at"] == "2026-11-20T09:00:00.000Z"
+    assert window["created_at"] < window["scheduled_for"]
 
 
 def test_the_feed_is_atom_with_one_entry_per_incident(site: views.SiteView) -> None:

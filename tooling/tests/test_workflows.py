@@ -38,6 +38,8 @@ NODE24_FROM = {
     "actions/deploy-pages": 5,
     "actions/upload-pages-artifact": 5,  # composite: v5 is the first to call a Node 24 upload-artifact
     "actions/attest-build-provenance": 3,  # composite over actions/attest, Node 24 from v3
+    "actions/cache/restore": 5,
+    "actions/cache/save": 5,
     "pypa/gh-action-pypi-publish": 0,  # a container action: no Node at all
 }
 """Each action's first major release that runs on Node 24 (Node 20 leaves the runners in 2026)."""
@@ -219,10 +221,25 @@ def _needs(job: dict[str, Any]) -> list[str]:
 def test_site_deploys_on_push_to_main_and_after_probe_runs() -> None:
     workflow = _load(GITHUB / "workflows" / "site.yml")
     triggers = _triggers(workflow)
-    assert triggers["push"]["branches"] == ["main"]
+    assert triggers["push"]["branches"] == ["main", "watchbill/inc-*"]
     assert triggers["workflow_run"]["workflows"] == ["probe"]
     deploy = [job for job in workflow["jobs"].values() if job.get("environment", {}).get("name") == "github-pages"]
     assert deploy and deploy[0]["permissions"] == {"pages": "write", "id-token": "write"}
+
+
+def test_site_rebuilds_from_main_when_an_incident_branch_changes() -> None:
+    """Pages deploys only from main (the github-pages environment's rule), so a push to an incident branch
+    dispatches the workflow on main; the build reads the branches with a read-only token."""
+    jobs = _load(GITHUB / "workflows" / "site.yml")["jobs"]
+    relay, build = jobs["relay"], jobs["build"]
+    assert "github.ref != 'refs/heads/main'" in relay["if"] and "push" in relay["if"]
+    assert relay["permissions"] == {"actions": "write"}
+    assert "gh workflow run site.yml" in relay["steps"][0]["run"] and "--ref main" in relay["steps"][0]["run"]
+    assert "github.ref == 'refs/heads/main'" in build["if"]
+    assert build["permissions"] == {"contents": "read", "pull-requests": "read"}
+    script = next(step["run"] for step in build["steps"] if step.get("name") == "Build")
+    assert "watchbill site build --branches" in script
+    assert "GIT_CONFIG_VALUE_0" in script and "add-mask" in script
 
 
 def test_validate_annotates_pull_requests_and_writes_a_summary() -> None:

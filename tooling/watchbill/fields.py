@@ -17,8 +17,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, StringConstraints, WithJsonSchema
 
 _DURATION_RE = re.compile(
-    r"^(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m(?!s))?(?:(?P<s>\d+)s)?(?:(?P<ms>\d+)ms)?$"
+    r"^(?:(?P<w>[0-9]+)w)?(?:(?P<d>[0-9]+)d)?(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m(?!s))?"
+    r"(?:(?P<s>[0-9]+)s)?(?:(?P<ms>[0-9]+)ms)?$"
 )
+DURATION_PATTERN = r"^(?=[0-9])(?:[0-9]+w)?(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m(?!s))?(?:[0-9]+s)?(?:[0-9]+ms)?$"
+"""The same language as the parser's, written so ECMA-262 (editors' JSON Schema engines) and Python both read
+it: no named groups, ASCII digits only, and not empty."""
 _DURATION_UNITS = (("w", 604800.0), ("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0), ("ms", 0.001))
 MAX_DURATION = timedelta(weeks=5200)
 """Longer durations are typos; with instants inside :data:`YEARS` every sum stays a valid datetime."""
@@ -66,7 +70,7 @@ Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
     PlainSerializer(format_duration, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": _DURATION_RE.pattern, "examples": ["5m", "1h30m", "2d"]}),
+    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["5m", "1h30m", "2d"]}),
 ]
 
 
@@ -132,7 +136,11 @@ Day = Annotated[
 
 
 def parse_local_time(value: object) -> time:
-    """Wall-clock times are ``HH:MM``; YAML 1.1 would have read ``09:00`` as sexagesimal 540."""
+    """Wall-clock times are ``HH:MM``; YAML 1.1 would have read ``09:00`` as sexagesimal 540.
+
+    ``24:00`` is refused: as a start or a hand-off it would be read as 00:00 of the same day, a day early.
+    Only the end of a window may say it (:data:`EndTime`).
+    """
     if isinstance(value, time):
         return value
     if isinstance(value, str):
@@ -140,16 +148,35 @@ def parse_local_time(value: object) -> time:
         if match:
             return time(int(match.group(1)), int(match.group(2)))
         if value.strip() == "24:00":
-            return time(0, 0)
+            raise ValueError(
+                "'24:00' would be read as 00:00 of the same day, a day early; write '00:00' "
+                "(for a weekly hand-off, with the next weekday)"
+            )
     raise ValueError(f"'{value}' is not a local time; write it as HH:MM in 24-hour form, e.g. '09:00'")
 
 
+def parse_end_time(value: object) -> time:
+    """Like :func:`parse_local_time`, and ``24:00`` is the end of the day: 00:00, which an end at or before
+    its start already reads as the next day's."""
+    if isinstance(value, str) and value.strip() == "24:00":
+        return time(0, 0)
+    return parse_local_time(value)
+
+
+_LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 LocalTime = Annotated[
     time,
     BeforeValidator(parse_local_time),
     PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$"}),
+    WithJsonSchema({"type": "string", "pattern": _LOCAL_TIME_PATTERN}),
 ]
+EndTime = Annotated[
+    time,
+    BeforeValidator(parse_end_time),
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"}),
+]
+"""The end of a window: ``HH:MM``, or ``24:00`` for the end of the day."""
 
 
 @lru_cache(maxsize=1)

@@ -1,8 +1,19 @@
 """Reliability figures from incident records and probe history.
 
-Response times follow Rootly's milestones, each measured from ``started_at`` (TTD, TTA, TTM, TTR) and
-averaged per severity. Uptime follows Statuspage's rule: a major outage counts fully as downtime, a partial
-outage as 30 %, degraded performance not at all. Where probe history exists for a day, the day's uptime is
+Response times follow Rootly's milestones (started <= detected <= acknowledged <= mitigated <= resolved) and
+are averaged per severity, rounded to the second. The definitions, stated on the reliability page:
+
+- MTTD, time to detect: ``detected_at - started_at``.
+- MTTA, time to acknowledge: ``acknowledged_at - detected_at`` (PagerDuty's: from the alert, not the impact).
+- MTTM, time to mitigate (service restored) and MTTR, time to resolve: from detection by default (what the
+  responders controlled), or from the start of impact with ``origin="started"`` (what customers lived through);
+  the page shows MTTR both ways.
+
+Severity targets (acknowledge, first update, resolve) are compared with the same measures from detection; the
+update cadence is the longest gap between public updates while the incident was open.
+
+Uptime follows Statuspage's rule: a major outage counts fully as downtime, a partial outage as 30 %, degraded
+performance not at all. Where probe history exists for a day, the day's uptime is
 the worse of what the probes saw and what the incident records say, so neither source can hide the other.
 """
 
@@ -13,12 +24,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
+from typing import Literal
 
-from .models import Incident, Service
+from .models import Incident, Service, SeverityTargets
 from .state.snapshot import DayStat
 
 IMPACT_WEIGHT: Mapping[str, float] = {"major_outage": 1.0, "partial_outage": 0.3, "degraded_performance": 0.0}
 DAY = timedelta(days=1)
+
+
+def counted(incidents: Iterable[Incident]) -> list[Incident]:
+    """The incidents figures are made of: drills are exercises, never part of a reliability figure."""
+    return [incident for incident in incidents if not incident.drill]
 
 
 # --- response times ---------------------------------------------------------------------------------------
@@ -33,10 +50,16 @@ class Mean:
 
 
 def mean(durations: Iterable[timedelta]) -> Mean:
+    """The mean, rounded (not truncated) to the second."""
     values = list(durations)
     if not values:
         return Mean(None, 0)
-    return Mean(sum(values, timedelta()) / len(values), len(values))
+    seconds = sum(v.total_seconds() for v in values) / len(values)
+    return Mean(timedelta(seconds=round(seconds)), len(values))
+
+
+Origin = Literal["detected", "started"]
+ORIGINS: tuple[Origin, ...] = ("detected", "started")
 
 
 @dataclass(frozen=True)
@@ -44,39 +67,220 @@ class ResponseTimes:
     severity: str
     incidents: int
     mttd: Mean
+    """From the start of impact to detection."""
     mtta: Mean
+    """From detection to acknowledgement."""
     mttm: Mean
+    """From ``origin`` to mitigation (service restored)."""
     mttr: Mean
+    """From ``origin`` to resolution."""
+    origin: Origin = "detected"
+    mttr_other: Mean = Mean(None, 0)
+    """MTTR from the other origin, so both readings are on the page."""
 
 
-def _since_start(incidents: Sequence[Incident], attribute: str) -> list[timedelta]:
+def _between(incidents: Sequence[Incident], start: str, end: str) -> list[timedelta]:
     out: list[timedelta] = []
     for incident in incidents:
-        moment: datetime | None = getattr(incident, attribute)
-        if moment is not None:
-            out.append(moment - incident.started_at)
+        first: datetime | None = getattr(incident, start)
+        last: datetime | None = getattr(incident, end)
+        if first is not None and last is not None:
+            out.append(last - first)
     return out
 
 
-def response_times(incidents: Iterable[Incident]) -> list[ResponseTimes]:
+def response_times(incidents: Iterable[Incident], *, origin: Origin = "detected") -> list[ResponseTimes]:
     """Means per severity, ordered SEV-1 first; unresolved incidents count only for the milestones they reached."""
     by_severity: dict[str, list[Incident]] = defaultdict(list)
-    for incident in incidents:
+    for incident in counted(incidents):
         by_severity[incident.severity].append(incident)
-    return [summarise(severity, by_severity[severity]) for severity in sorted(by_severity)]
+    return [summarise(severity, by_severity[severity], origin=origin) for severity in sorted(by_severity)]
 
 
-def summarise(label: str, incidents: Iterable[Incident]) -> ResponseTimes:
+def summarise(label: str, incidents: Iterable[Incident], *, origin: Origin = "detected") -> ResponseTimes:
     """Means over one group of incidents, labelled as the caller likes (a severity, or 'all')."""
-    group = list(incidents)
+    group = counted(incidents)
+    start = f"{origin}_at"
+    other = "started_at" if origin == "detected" else "detected_at"
     return ResponseTimes(
         severity=label,
         incidents=len(group),
-        mttd=mean(_since_start(group, "detected_at")),
-        mtta=mean(_since_start(group, "acknowledged_at")),
-        mttm=mean(_since_start(group, "mitigated_at")),
-        mttr=mean(_since_start(group, "resolved_at")),
+        mttd=mean(_between(group, "started_at", "detected_at")),
+        mtta=mean(_between(group, "detected_at", "acknowledged_at")),
+        mttm=mean(_between(group, start, "mitigated_at")),
+        mttr=mean(_between(group, start, "resolved_at")),
+        origin=origin,
+        mttr_other=mean(_between(group, other, "resolved_at")),
     )
+
+
+# --- severity targets -------------------------------------------------------------------------------------
+
+TARGET_NAMES: tuple[str, ...] = ("acknowledge", "first_update", "update_every", "resolve")
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    """One severity target against what happened; ``met`` is None while it can still be met."""
+
+    name: str
+    target: timedelta
+    actual: timedelta | None
+    met: bool | None
+
+
+def _check(name: str, target: timedelta, actual: timedelta | None, waited: timedelta) -> TargetCheck:
+    if actual is not None:
+        return TargetCheck(name, target, actual, actual <= target)
+    return TargetCheck(name, target, None, False if waited > target else None)
+
+
+def _longest_gap(incident: Incident, now: datetime) -> timedelta | None:
+    moments = sorted(u.at for u in incident.updates)
+    if incident.is_open and moments:
+        moments.append(now)
+    gaps = [b - a for a, b in pairwise(moments)]
+    return max(gaps) if gaps else None
+
+
+def target_checks(incident: Incident, targets: SeverityTargets, now: datetime) -> list[TargetCheck]:
+    """Acknowledge, first update and resolve from detection; cadence as the longest gap between updates."""
+    waited = (incident.resolved_at or now) - incident.detected_at
+    first = min((u.at for u in incident.updates), default=None)
+    gap = _longest_gap(incident, now)
+    end = incident.resolved_at
+    return [
+        _check("acknowledge", targets.acknowledge, _after(incident.detected_at, incident.acknowledged_at), waited),
+        _check("first_update", targets.first_update, _after(incident.detected_at, first), waited),
+        TargetCheck("update_every", targets.update_every, gap, None if gap is None else gap <= targets.update_every),
+        _check("resolve", targets.resolve, _after(incident.detected_at, end), waited),
+    ]
+
+
+def _after(start: datetime, end: datetime | None) -> timedelta | None:
+    return None if end is None else max(end - start, timedelta())
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """Per severity and target: incidents measured and how many met it."""
+
+    severity: str
+    met: Mapping[str, int]
+    measured: Mapping[str, int]
+
+    def share(self, name: str) -> float | None:
+        return self.met[name] / self.measured[name] if self.measured.get(name) else None
+
+
+def target_attainment(
+    incidents: Iterable[Incident], targets: Mapping[str, SeverityTargets], now: datetime
+) -> list[TargetRow]:
+    """How often each severity kept each of its targets; targets still open to be met are not counted."""
+    met: dict[str, Counter[str]] = defaultdict(Counter)
+    measured: dict[str, Counter[str]] = defaultdict(Counter)
+    for incident in incidents:
+        if incident.severity not in targets:
+            continue
+        for check in target_checks(incident, targets[incident.severity], now):
+            if check.met is not None:
+                measured[incident.severity][check.name] += 1
+                met[incident.severity][check.name] += check.met
+    return [TargetRow(s, dict(met[s]), dict(measured[s])) for s in sorted(measured)]
+
+
+# --- learning: repeats, action items, per service ----------------------------------------------------------
+
+REPEAT_WINDOW = timedelta(days=30)
+"""An incident is a repeat when a service it affected had another incident start within this before it."""
+
+
+@dataclass(frozen=True)
+class RepeatRate:
+    window: timedelta
+    total: int
+    repeats: tuple[tuple[str, str], ...]
+    """(incident, the earlier incident on the same service) pairs."""
+
+    @property
+    def share(self) -> float | None:
+        return None if self.total == 0 else len(self.repeats) / self.total
+
+
+def repeat_rate(incidents: Iterable[Incident], *, window: timedelta = REPEAT_WINDOW) -> RepeatRate:
+    ordered = sorted(incidents, key=lambda i: i.started_at)
+    last_on: dict[str, Incident] = {}
+    repeats: list[tuple[str, str]] = []
+    for incident in ordered:
+        earlier = [
+            last_on[a.service]
+            for a in incident.services
+            if a.service in last_on and incident.started_at - last_on[a.service].started_at <= window
+        ]
+        if earlier:
+            repeats.append((incident.id, max(earlier, key=lambda i: i.started_at).id))
+        for affected in incident.services:
+            last_on[affected.service] = incident
+    return RepeatRate(window, len(ordered), tuple(repeats))
+
+
+@dataclass(frozen=True)
+class ActionItemCompletion:
+    done: int = 0
+    wont_do: int = 0
+    open: int = 0
+    overdue: int = 0
+    on_time: int = 0
+    """Done on or before their due day (closed_on known)."""
+
+    @property
+    def total(self) -> int:
+        return self.done + self.wont_do + self.open
+
+    @property
+    def rate(self) -> float | None:
+        """Done out of those not dropped: the share of what we promised that we did."""
+        counted = self.done + self.open
+        return None if counted == 0 else self.done / counted
+
+
+def action_item_completion(incidents: Iterable[Incident], today: date) -> ActionItemCompletion:
+    counts: Counter[str] = Counter()
+    for incident in incidents:
+        for item in incident.postmortem.action_items if incident.postmortem else ():
+            if item.status == "done":
+                counts["done"] += 1
+                counts["on_time"] += item.closed_on is not None and item.closed_on <= item.due
+            elif item.status == "wont_do":
+                counts["wont_do"] += 1
+            else:
+                counts["open"] += 1
+                counts["overdue"] += item.due < today
+    return ActionItemCompletion(**counts)
+
+
+def quarter_of(moment: datetime) -> str:
+    utc = moment.astimezone(UTC)
+    return f"{utc.year}-Q{(utc.month - 1) // 3 + 1}"
+
+
+def previous_quarters(now: datetime, count: int) -> list[str]:
+    utc = now.astimezone(UTC)
+    index = utc.year * 4 + (utc.month - 1) // 3
+    return [f"{i // 4}-Q{i % 4 + 1}" for i in range(index - count + 1, index + 1)]
+
+
+def per_service_quarter(
+    incidents: Iterable[Incident], *, now: datetime, quarters: int = 4
+) -> tuple[list[str], dict[str, list[int]]]:
+    """Incidents started per affected service per UTC quarter, over the last ``quarters`` quarters."""
+    wanted = previous_quarters(now, quarters)
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for incident in incidents:
+        for affected in incident.services:
+            counts[affected.service][quarter_of(incident.started_at)] += 1
+    table = {s: [c[q] for q in wanted] for s, c in sorted(counts.items()) if any(c[q] for q in wanted)}
+    return wanted, table
 
 
 # --- frequency, causes, detection ------------------------------------------------------------------------
@@ -109,7 +313,7 @@ def frequency_by_month(incidents: Iterable[Incident], *, now: datetime, months: 
     """Incidents started per UTC month over the last ``months`` months, including months with none."""
     wanted = previous_months(now, months)
     counts: dict[date, Counter[str]] = {m: Counter() for m in wanted}
-    for incident in incidents:
+    for incident in counted(incidents):
         key = month_start(incident.started_at.astimezone(UTC))
         if key in counts:
             counts[key][incident.severity] += 1
@@ -125,7 +329,7 @@ class RepeatCause:
 def repeat_causes(incidents: Iterable[Incident]) -> list[RepeatCause]:
     """Root-cause categories named by two or more postmortems: the causes the action items did not fix."""
     groups: dict[str, list[Incident]] = defaultdict(list)
-    for incident in incidents:
+    for incident in counted(incidents):
         if incident.postmortem is not None and incident.postmortem.root_cause_category:
             groups[incident.postmortem.root_cause_category].append(incident)
     repeats = [
@@ -155,9 +359,13 @@ class DetectionMix:
     def customer_share(self) -> float | None:
         return None if self.total == 0 else self.customer / self.total
 
+    @property
+    def internal_share(self) -> float | None:
+        return None if self.total == 0 else self.internal / self.total
+
 
 def detection_mix(incidents: Iterable[Incident]) -> DetectionMix:
-    counts = Counter(i.detected_by for i in incidents)
+    counts = Counter(i.detected_by for i in counted(incidents))
     return DetectionMix(counts["monitor"], counts["customer"], counts["internal"])
 
 
@@ -181,7 +389,7 @@ def impact_end(incident: Incident, now: datetime) -> datetime:
 def _intervals(incidents: Iterable[Incident], service_id: str, now: datetime) -> list[tuple[datetime, datetime, float]]:
     """(start, end, weight) of every incident that took ``service_id`` down, cut at ``now``."""
     intervals: list[tuple[datetime, datetime, float]] = []
-    for incident in incidents:
+    for incident in counted(incidents):
         end = min(impact_end(incident, now), now)
         for affected in incident.services:
             weight = IMPACT_WEIGHT[affected.impact]

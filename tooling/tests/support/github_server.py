@@ -14,7 +14,9 @@ description (npm ``@octokit/openapi``, ``generated/api.github.com.json``): reque
   has nothing the base lacks ("No commits between main and X");
 - ``GET`` and ``PATCH /repos/{o}/{r}/pulls/{n}`` and ``.../issues/{n}``;
 - ``POST /repos/{o}/{r}/issues/{n}/labels`` -> 200 with the issue's labels; 422 for an empty list (``minItems: 1``);
-- ``GET`` and ``POST /repos/{o}/{r}/issues/{n}/comments``;
+- ``GET`` and ``POST /repos/{o}/{r}/issues/{n}/comments``; ``GET`` and ``PATCH .../issues/comments/{id}`` (404
+  for a deleted comment); ``GET`` and ``POST .../issues/comments/{id}/reactions`` (``content`` one of the eight
+  reactions, else 422; 201 for a new reaction, 200 when that login already reacted so);
 - ``POST /repos/{o}/{r}/dispatches`` -> 204 (``event_type`` at most 100 characters, ``client_payload`` at most
   10 top-level keys), recorded in ``dispatches``: the probe workflow's ``gh api`` call;
 - ``PUT /repos/{o}/{r}/actions/workflows/{file}/enable`` -> 204, 404 for a workflow the repository lacks:
@@ -61,6 +63,7 @@ MAX_BODY = 65536
 MAX_REQUEST_BYTES = 1024 * 1024
 JWT_MAX_LIFETIME = 600
 ACTIONS_REFUSAL = "GitHub Actions is not permitted to create or approve pull requests."
+REACTIONS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes")
 WORKFLOW_PERMISSIONS = {"contents": "write", "pull-requests": "write", "issues": "write", "actions": "write"}
 """What the shipped workflows grant their jobs' ``GITHUB_TOKEN`` between them."""
 Answer = tuple[int, Any]
@@ -104,6 +107,11 @@ class Comment:
     id: int
     body: str
     user: str
+    user_type: str = "User"
+    """``Bot`` for an App or ``[bot]`` account, as GitHub's ``user.type`` says."""
+    reactions: list[tuple[str, str]] = field(default_factory=list)
+    """(login, content) pairs, oldest first; one of each per login, as GitHub keeps them."""
+    edits: int = 0
 
 
 @dataclass
@@ -196,6 +204,39 @@ class FakeGitHub:
     def comments(self, number: int) -> list[str]:
         return [c.body for c in self.issues[number].comments]
 
+    def add_comment(self, number: int, body: str, *, login: str, user_type: str = "User") -> int:
+        """A comment a person (or a bot) writes in GitHub's web or mobile app; returns its id."""
+        with self.lock:
+            self._next_comment += 1
+            self.issues[number].comments.append(Comment(self._next_comment, body, login, user_type))
+            return self._next_comment
+
+    def edit_comment(self, comment_id: int, body: str) -> None:
+        comment = self._comment(comment_id)
+        assert comment is not None, comment_id
+        comment.body, comment.edits = body, comment.edits + 1
+
+    def delete_comment(self, comment_id: int) -> None:
+        for issue in self.issues.values():
+            issue.comments = [c for c in issue.comments if c.id != comment_id]
+
+    def comment_event(self, comment_id: int, action: str = "created") -> dict[str, Any]:
+        """The ``issue_comment`` event payload GitHub hands the workflow for this comment, as it reads now."""
+        issue = next(i for i in self.issues.values() if any(c.id == comment_id for c in i.comments))
+        comment = self._comment(comment_id)
+        assert comment is not None
+        return {
+            "action": action,
+            "issue": self._issue_json(issue),
+            "comment": self._comment_json(issue, comment),
+            "repository": {"full_name": self.repository},
+            "sender": {"login": comment.user, "type": comment.user_type},
+        }
+
+    def reactions(self, comment_id: int) -> list[str]:
+        comment = self._comment(comment_id)
+        return [content for _, content in comment.reactions] if comment else []
+
     def open_issue(self, title: str, body: str, *, login: str = "reporter", labels: list[str] | None = None) -> int:
         """An issue as a person opens it through a form; returns its number."""
         with self.lock:
@@ -261,6 +302,8 @@ class FakeGitHub:
                 if method == "PATCH" and (invalid := _patch(issue, body)):
                     return 422, invalid
                 return 200, self._pull_json(issue) if kind == "pulls" else self._issue_json(issue)
+            case (_, ["issues", "comments", number, *rest]):
+                return self._comment_route(method, number, rest, body)
             case ("POST" | "GET", ["issues", _, "labels" | "comments" as part]):
                 return (404, _error(404, "Not Found")) if issue is None else self._issue_part(method, issue, part, body)
             case ("POST", ["dispatches"]):
@@ -271,6 +314,55 @@ class FakeGitHub:
                 self.workflows[name] = "active"
                 return 204, None
         return 404, _error(404, "Not Found")
+
+    def _comment(self, comment_id: int) -> Comment | None:
+        return next((c for i in self.issues.values() for c in i.comments if c.id == comment_id), None)
+
+    def _commented(self, number: str) -> tuple[Issue, Comment] | None:
+        for issue in self.issues.values():
+            for comment in issue.comments:
+                if number.isdigit() and comment.id == int(number):
+                    return issue, comment
+        return None
+
+    def _comment_route(self, method: str, number: str, rest: list[str], body: Any) -> Answer:
+        if not rest and method in ("GET", "PATCH"):
+            return self._one_comment(method, number, body)
+        if rest == ["reactions"] and method in ("GET", "POST"):
+            return self._reactions(method, number, body)
+        return 404, _error(404, "Not Found")
+
+    def _one_comment(self, method: str, number: str, body: Any) -> Answer:
+        found = self._commented(number)
+        if found is None:
+            return 404, _error(404, "Not Found")
+        issue, comment = found
+        if method == "PATCH":
+            if not isinstance(body, dict) or not isinstance(body.get("body"), str):
+                return 422, _invalid("IssueComment", "body", "missing_field")
+            if len(body["body"]) > MAX_BODY:
+                return 422, _too_long("IssueComment", "body", MAX_BODY)
+            comment.body, comment.edits = body["body"], comment.edits + 1
+        return 200, self._comment_json(issue, comment)
+
+    def _reactions(self, method: str, number: str, body: Any) -> Answer:
+        """``content`` must be one of GitHub's eight; a login's second identical reaction answers 200 with the
+        first, a new one 201."""
+        found = self._commented(number)
+        if found is None:
+            return 404, _error(404, "Not Found")
+        _, comment = found
+        if method == "GET":
+            return 200, [{"content": c, "user": {"login": who}} for who, c in comment.reactions]
+        content = body.get("content") if isinstance(body, dict) else None
+        if content not in REACTIONS:
+            return 422, _invalid("Reaction", "content", "invalid")
+        login = "watchbill[bot]"
+        answer = {"content": content, "user": {"login": login, "type": "Bot"}}
+        if (login, content) in comment.reactions:
+            return 200, answer
+        comment.reactions.append((login, content))
+        return 201, answer
 
     def _allowed(self, permissions: tuple[str, ...], level: str) -> bool:
         granted = self._caller.permissions
@@ -285,7 +377,7 @@ class FakeGitHub:
             if len(body["body"]) > MAX_BODY:
                 return 422, _too_long("IssueComment", "body", MAX_BODY)
             self._next_comment += 1
-            issue.comments.append(Comment(self._next_comment, body["body"], "watchbill[bot]"))
+            issue.comments.append(Comment(self._next_comment, body["body"], "watchbill[bot]", "Bot"))
             return 201, self._comment_json(issue, issue.comments[-1])
         if method == "POST":
             names = body.get("labels") if isinstance(body, dict) else body
@@ -402,7 +494,7 @@ class FakeGitHub:
         return {
             "id": comment.id,
             "body": comment.body,
-            "user": {"login": comment.user},
+            "user": {"login": comment.user, "type": comment.user_type},
             "html_url": f"{self._html(issue)}#issuecomment-{comment.id}",
         }
 
@@ -437,6 +529,8 @@ def _permission(method: str, parts: list[str], *, is_pull: bool) -> tuple[tuple[
     """The fine-grained permissions (any one suffices) and level a route needs, as GitHub's docs list them."""
     level = "read" if method == "GET" else "write"
     match parts:
+        case ["issues", "comments", *_]:
+            return ("issues", "pull-requests"), level  # a comment's thread may be either
         case ["pulls", *_]:
             return ("pull-requests",), level
         case ["issues", *_]:

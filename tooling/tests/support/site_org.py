@@ -240,6 +240,7 @@ cron: "0 6 * * 2"
 duration: 1h
 timezone: Europe/Berlin
 description: Deploys may cause **brief** slowness.
+announced_at: 2026-11-20T09:00:00Z
 """
 
 CHANGES: dict[str, str | None] = {

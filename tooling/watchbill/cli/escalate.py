@@ -1,4 +1,4 @@
-"""``watchbill escalate simulate|run`` and ``watchbill ack``: parse, one call into ``paging.usecases``, report.
+"""``watchbill escalate simulate|run|follow`` and ``watchbill ack``: parse, one call into ``paging``, report.
 
 In JSON, ``step`` and ``round`` count from 0, as in the incident's timeline; the text counts from 1.
 """
@@ -6,12 +6,15 @@ In JSON, ``step`` and ``round`` count from 0, as in the incident's timeline; the
 from __future__ import annotations
 
 import os
+import time
 from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
 
-from ..fields import format_duration, format_instant
+from ..errors import UsageError
+from ..fields import format_duration, format_instant, parse_duration
+from ..paging.follow import FollowOptions, FollowResult, SimulatedTime, follow
 from ..paging.notify import SendRecord
 from ..paging.plan import Firing, Notification
 from ..paging.run import IncidentPaging
@@ -23,7 +26,7 @@ from ..paging.usecases import (
     run_escalation,
     simulate_escalation,
 )
-from .common import AtOption, RemoteOption, RootOption, err, instant, organisation, out
+from .common import AtOption, RemoteOption, RootOption, err, find_root, instant, organisation, out
 from .output import FormatOption, emit
 
 
@@ -109,6 +112,13 @@ def run_command(
             help="Also page for records the probes opened that still wait on their pull request.",
         ),
     ] = True,
+    reminders: Annotated[
+        bool,
+        typer.Option(
+            "--reminders/--no-reminders",
+            help="Also remind the commander (or the on-call) of overdue public updates, once per overdue period.",
+        ),
+    ] = False,
     fmt: FormatOption = "text",
     remote: RemoteOption = "origin",
     at: AtOption = None,
@@ -135,6 +145,7 @@ def run_command(
         retries=retries,
         backoff=backoff,
         branches=branches,
+        reminders=reminders,
     )
     for note in result.notes:
         err.print(f"note: {note}", markup=False)
@@ -158,6 +169,7 @@ def _paging_json(paging: IncidentPaging) -> dict[str, Any]:
         "planned": [_notification_json(n) for n in paging.planned],
         "sent": [_send_json(record) for record in paging.sent],
         "skipped": [{"step": f.step, "round": f.round, "unreachable": list(f.unreachable)} for f in paging.skipped],
+        "reminded": [{**_send_json(r), "reminder": getattr(r.notification, "reminder", None)} for r in paging.reminded],
     }
 
 
@@ -194,6 +206,12 @@ def _print_paging(paging: IncidentPaging, dry_run: bool) -> None:
                 markup=False,
             )
         return
+    for n in paging.reminders if dry_run else []:
+        out.print(f"{incident}: would remind {n.describe()} ({getattr(n, 'reminder', '')})", markup=False)
+    for record in paging.reminded:
+        n = record.notification
+        state = "reminded" if record.ok else f"FAILED to remind ({record.error})"
+        out.print(f"{incident}: {state} {n.describe()} ({getattr(n, 'reminder', '')})", markup=False)
     for record in paging.sent:
         n = record.notification
         if record.ok:
@@ -201,6 +219,102 @@ def _print_paging(paging: IncidentPaging, dry_run: bool) -> None:
         else:
             tried = f"after {record.attempts} attempt(s)" if record.attempts else "not sent"
             out.print(f"{incident}: FAILED {n.describe()} {tried}: {record.error}", markup=False)
+
+
+def follow_command(
+    until_idle: Annotated[
+        bool,
+        typer.Option("--until-idle", help="Stop as soon as no open incident has a step or a reminder to come."),
+    ] = False,
+    deadline: Annotated[
+        str,
+        typer.Option(
+            "--deadline",
+            help="Stop, and hand over to a fresh run, before this much time has passed (job limit less a margin).",
+        ),
+    ] = "5h",
+    poll: Annotated[
+        str, typer.Option("--poll", help="Longest sleep: new incidents and closed pull requests are seen within it.")
+    ] = "1m",
+    reminders: Annotated[
+        bool, typer.Option("--reminders/--no-reminders", help="Remind of overdue public updates.")
+    ] = True,
+    handover: Annotated[
+        bool,
+        typer.Option("--handover/--no-handover", help="At the deadline, dispatch 'watchbill-follow' to continue."),
+    ] = True,
+    retries: Annotated[int, typer.Option("--retries", min=0, max=10, help="Retries per failed send.")] = 2,
+    backoff: Annotated[float, typer.Option("--backoff", min=0, help="Seconds before the first retry.")] = 2.0,
+    fmt: FormatOption = "text",
+    remote: RemoteOption = "origin",
+    at: AtOption = None,
+    root: RootOption = None,
+) -> None:
+    """Follow every open incident: send each step when it falls due, re-checking acknowledgement, resolution
+    and the pull request first, until nothing is left (--until-idle) or the deadline; then hand over.
+
+    Sleeps until the next step or reminder of any open incident is due (at most --poll), and runs a pass
+    exactly like ``escalate run --reminders``. With --at (or WATCHBILL_NOW) time is simulated: it starts there
+    and every sleep passes at once. Exit 1 if any send failed or the hand-over could not be sent.
+
+    JSON: {"started", "ended", "stopped" (idle|deadline|handed_over), "handed_over", "wakes", "following",
+    "failed", "errors", "notes", "passes": [{"at", "incidents": [... as escalate run ...]}]}.
+    """
+    try:
+        limit, longest = parse_duration(deadline), parse_duration(poll)
+    except ValueError as exc:
+        raise UsageError(f"--deadline/--poll: {exc}") from None
+    simulated = at is not None or bool(os.environ.get("WATCHBILL_NOW"))
+    start = instant(at)
+    timer = SimulatedTime(start) if simulated else None
+    options = FollowOptions(
+        deadline=start + limit,
+        until_idle=until_idle,
+        poll=longest,
+        reminders=reminders,
+        retries=retries,
+        backoff=backoff,
+        handover=handover,
+    )
+    result = follow(
+        find_root(root),
+        clock=timer.now if timer else lambda: instant(None),
+        sleep=timer.sleep if timer else time.sleep,
+        options=options,
+        env=os.environ,
+        remote=remote,
+    )
+    for note in result.notes:
+        err.print(f"note: {note}", markup=False)
+    for error in result.errors:
+        err.print(f"error: {error}", markup=False)
+    emit(fmt, _follow_json(result), lambda: _print_follow(result))
+    raise typer.Exit(1 if result.failed else 0)
+
+
+def _follow_json(result: FollowResult) -> dict[str, Any]:
+    return {
+        "started": result.started,
+        "ended": result.ended,
+        "stopped": result.stopped,
+        "handed_over": result.handed_over,
+        "wakes": result.wakes,
+        "following": result.following,
+        "failed": result.failed,
+        "errors": result.errors,
+        "notes": result.notes,
+        "passes": [{"at": p.at, "incidents": [_paging_json(i) for i in p.incidents]} for p in result.passes],
+    }
+
+
+def _print_follow(result: FollowResult) -> None:
+    for done in result.passes:
+        for paging in done.incidents:
+            _print_paging(paging, dry_run=False)
+    ended = format_instant(result.ended) if result.ended else "?"
+    following = f"; still open: {', '.join(result.following)}" if result.following else ""
+    how = {"idle": "nothing left to follow", "deadline": "deadline reached", "handed_over": "handed over"}
+    out.print(f"followed until {ended} ({result.wakes} wake(s)): {how[result.stopped]}{following}", markup=False)
 
 
 def ack_command(
@@ -248,5 +362,6 @@ def register(app: typer.Typer) -> None:
     )
     escalate_app.command("simulate")(simulate_command)
     escalate_app.command("run")(run_command)
+    escalate_app.command("follow")(follow_command)
     app.add_typer(escalate_app, name="escalate")
     app.command("ack")(ack_command)

@@ -130,10 +130,23 @@ def declare_command(
         typer.Option("--visibility", help="Default: public if the severity is public, else internal."),
     ] = None,
     detected_by: Annotated[
-        Literal["customer", "internal"], typer.Option("--detected-by", help="Who noticed first.")
+        Literal["monitor", "customer", "internal"],
+        typer.Option("--detected-by", help="Who noticed first: monitoring, a customer, or someone inside."),
     ] = "internal",
+    probe: Annotated[
+        str | None,
+        typer.Option(
+            "--probe",
+            help="With --detected-by monitor: the probe that fired, as SERVICE/PROBE (omit for an outside monitor).",
+            show_default=False,
+        ),
+    ] = None,
     started_at: Annotated[
         str | None, typer.Option("--started-at", help="When the impact began (default: now).")
+    ] = None,
+    detected_at: Annotated[
+        str | None,
+        typer.Option("--detected-at", help="When it was first noticed, if before the declaration (default: now)."),
     ] = None,
     by: ByOption = None,
     pr: PrOption = False,
@@ -162,7 +175,9 @@ def declare_command(
         commander=commander,
         visibility=visibility,
         detected_by=detected_by,
+        probe=probe,
         started_at=instant(started_at) if started_at else None,
+        detected_at=instant(detected_at) if detected_at else None,
         message=message,
         by=_by(by),
     )
@@ -247,15 +262,74 @@ def resolve_command(
         )
 
 
+_Lines = list[str] | None
+
+
+def _timeline_entries(entries: list[str]) -> tuple[tuple[datetime, str], ...]:
+    """``"2021-06-08T09:47:00Z Config pushed"``: an instant, a space, what happened."""
+    parsed: list[tuple[datetime, str]] = []
+    for entry in entries:
+        moment, _, message = entry.strip().partition(" ")
+        if not message.strip():
+            fail(f"--timeline '{entry}' needs an instant, a space and what happened", code=2)
+        parsed.append((instant(moment), message))
+    return tuple(parsed)
+
+
 def postmortem_command(
     incident_id: IdArgument,
+    summary: Annotated[str | None, typer.Option("--summary", help="What happened, briefly.")] = None,
+    impact: Annotated[str | None, typer.Option("--impact", help="Who was affected and how.")] = None,
+    trigger: Annotated[str | None, typer.Option("--trigger", help="What set it off.")] = None,
+    root_cause: Annotated[str | None, typer.Option("--root-cause", help="Why it could happen.")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="Root-cause category, e.g. dns.")] = None,
+    resolution: Annotated[str | None, typer.Option("--resolution", help="What stopped and fixed it.")] = None,
+    detection: Annotated[str | None, typer.Option("--detection", help="How we found out.")] = None,
+    contributing: Annotated[_Lines, typer.Option("--contributing", help="A contributing factor (repeatable).")] = None,
+    went_well: Annotated[_Lines, typer.Option("--went-well", help="What went well (repeatable).")] = None,
+    to_improve: Annotated[_Lines, typer.Option("--to-improve", help="What went wrong (repeatable).")] = None,
+    got_lucky: Annotated[_Lines, typer.Option("--got-lucky", help="Where we got lucky (repeatable).")] = None,
+    timeline: Annotated[
+        _Lines, typer.Option("--timeline", help="Engineering timeline entry: 'INSTANT what happened' (repeatable).")
+    ] = None,
+    author: Annotated[_Lines, typer.Option("--author", help="An author (person id, repeatable).")] = None,
+    review_at: Annotated[
+        str | None, typer.Option("--review-at", help="Review meeting (default: 48 h after resolution).")
+    ] = None,
+    reviewed: Annotated[bool, typer.Option("--reviewed", help="The review meeting was held (now, or --at).")] = False,
+    status: Annotated[
+        Literal["draft", "in_review", "published"] | None, typer.Option("--status", help="Postmortem status.")
+    ] = None,
     pr: PrOption = False,
     fmt: FormatOption = "text",
     root: RootOption = None,
     at: AtOption = None,
 ) -> None:
-    """Add a draft postmortem (Google SRE template) pre-filled from the record, due date from the severity."""
-    result = _edit(fmt, incident_id, ops.PostmortemDraft(), pr=pr, root=root, at=at)
+    """Add a draft postmortem (Google SRE template) pre-filled from the record, due date from the severity;
+    with options, write its sections, engineering timeline, review meeting and status (drafting it if needed).
+    """
+    named = {
+        "summary": summary,
+        "impact": impact,
+        "trigger": trigger,
+        "root_cause": root_cause,
+        "root_cause_category": category,
+        "resolution": resolution,
+        "detection": detection,
+    }
+    lines = {"contributing_factors": contributing, "went_well": went_well, "to_improve": to_improve}
+    lines["got_lucky"] = got_lucky
+    change = ops.PostmortemChange(
+        texts={k: v for k, v in named.items() if v is not None},
+        lists={k: tuple(v) for k, v in lines.items() if v},
+        timeline=_timeline_entries(timeline or []),
+        authors=tuple(author or ()),
+        review_at=instant(review_at) if review_at else None,
+        reviewed=reviewed,
+        status=status,
+    )
+    request: ops.EditRequest = change if change else ops.PostmortemDraft()
+    result = _edit(fmt, incident_id, request, pr=pr, root=root, at=at)
     if fmt == "text":
         todo = ops.unwritten_sections(result.incident)
         out.print(
@@ -273,9 +347,14 @@ def list_command(
     """Open incidents, postmortems still due (and overdue), and overdue action items.
 
     ``--format json`` prints one object: ``at``; ``open_incidents`` [{``id``, ``title``, ``severity``,
-    ``status``, ``visibility``, ``started_at``, ``services`` (ids), ``commander``}]; ``postmortems`` [{``id``,
+    ``status``, ``visibility``, ``started_at``, ``services`` (ids), ``commander``,
+    ``overdue`` [{``target`` (acknowledge, first_update, update, resolve), ``due``, ``late_seconds``}]}];
+    ``postmortems`` [{``id``,
     ``severity``, ``due``, ``overdue``, ``state`` (missing, draft or in_review)}]; ``overdue_action_items``
-    [{``id``, ``index``, ``title``, ``owner``, ``priority``, ``due`` (a date), ``days_late``, ``status``}].
+    [{``id``, ``index``, ``title``, ``owner``, ``priority``, ``due`` (a date), ``days_late``, ``status``}];
+    ``missed_reviews`` [{``id``, ``due``}] (postmortem review meetings not held by their date, by default 48 h
+    after resolution); ``targets`` {incident id: [{``name`` (acknowledge, first_update, update_every,
+    resolve), ``target``, ``actual``, ``met`` (null while it can still be met)}]} for open incidents.
     """
     attention = usecases.list_open(find_root(root), now=instant(at))
     emit("json" if as_json else fmt, list_json(attention), lambda: _print_list(attention))
@@ -291,6 +370,9 @@ def _print_list(attention: Attention) -> None:
             f"  {inc.id}  {inc.severity}  {inc.status:<13}  {_age(inc, now):>8}  {inc.title}{commander}",
             markup=False,
         )
+        behind = attention.overdue.get(inc.id)
+        if behind:
+            out.print(f"    overdue: {'; '.join(o.describe() for o in behind)}", markup=False)
     out.print(f"Postmortems due ({len(postmortems)}, {sum(p.overdue for p in postmortems)} overdue)", markup=False)
     for pm in postmortems:
         late = f"overdue by {_span(now - pm.due)}" if pm.overdue else f"due in {_span(pm.due - now)}"
@@ -306,6 +388,21 @@ def _print_list(attention: Attention) -> None:
             f"{action.item.owner:<10}  {action.item.priority}  {action.item.title}",
             markup=False,
         )
+    _print_reviews_and_targets(attention)
+
+
+def _print_reviews_and_targets(attention: Attention) -> None:
+    out.print(f"Missed postmortem reviews ({len(attention.missed_reviews)})", markup=False)
+    for missed in attention.missed_reviews:
+        out.print(
+            f"  {missed.incident.id}  review was due {format_instant(missed.due)}  {missed.incident.title}",
+            markup=False,
+        )
+    for ident, checks in attention.targets.items():
+        missed_targets = [c for c in checks if c.met is False]
+        if missed_targets:
+            names = ", ".join(f"{c.name.replace('_', ' ')} ({_span(c.target)})" for c in missed_targets)
+            out.print(f"  {ident}  targets missed: {names}", markup=False)
 
 
 def _age(incident: Incident, now: datetime) -> str:
@@ -329,6 +426,10 @@ def list_json(attention: Attention) -> dict[str, Any]:
                 "started_at": i.started_at,
                 "services": [s.service for s in i.services],
                 "commander": i.roles.commander,
+                "overdue": [
+                    {"target": o.target, "due": o.due, "late_seconds": int(o.late.total_seconds())}
+                    for o in attention.overdue.get(i.id, [])
+                ],
             }
             for i in attention.open_incidents
         ],
@@ -355,6 +456,11 @@ def list_json(attention: Attention) -> dict[str, Any]:
             }
             for a in attention.overdue_action_items
         ],
+        "missed_reviews": [{"id": m.incident.id, "due": m.due} for m in attention.missed_reviews],
+        "targets": {
+            ident: [{"name": c.name, "target": c.target, "actual": c.actual, "met": c.met} for c in checks]
+            for ident, checks in attention.targets.items()
+        },
     }
 
 

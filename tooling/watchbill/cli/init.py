@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..deploy.init import Skeleton, init
+from ..deploy.init import Skeleton, init, pages_url
 from ..deploy.upgrade import Upgrade, upgrade
 from .common import AtOption, RootOption, find_root, instant, out
 from .output import FormatOption, emit
@@ -48,6 +48,14 @@ def init_command(
         str, typer.Option("--person-name", help="Name of the first on-call person.")
     ] = "On-call engineer",
     url: Annotated[str, typer.Option("--url", help="URL the example probe checks.")] = "https://example.com/",
+    status_url: Annotated[
+        str,
+        typer.Option(
+            "--status-url",
+            help="Where readers will open the status site (status_page.url); "
+            "default: the GitHub Pages address, https://GITHUB-ORG.github.io/FOLDER/.",
+        ),
+    ] = "",
     source: SourceOption = "pypi",
     at: AtOption = None,
 ) -> None:
@@ -60,9 +68,12 @@ def init_command(
         person_name=person_name,
         url=url,
         source=source,
+        status_url=status_url,
     )
     written = init(directory, skeleton, now=instant(at))
     _print_written(name, directory, written)
+    address = status_url or pages_url(github_org, directory.resolve().name)
+    out.print(f"Status site address (status_page.url, change it for your own domain): {address}", markup=False)
 
 
 def upgrade_command(source: SourceOption = "pypi", root: RootOption = None, fmt: FormatOption = "text") -> None:

@@ -6,6 +6,7 @@ or, with ``--format json``, as one JSON object (shapes in each command's help).
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,7 +15,7 @@ import typer
 from rich.table import Table
 
 from ..fields import parse_instant, zone
-from ..oncall.diff import Change, Review, review
+from ..oncall.diff import Change, Review
 from ..oncall.queries import (
     LoadReport,
     OnCallNow,
@@ -26,10 +27,11 @@ from ..oncall.queries import (
 )
 from ..oncall.render import Shift
 from ..oncall.report import ScheduleReport
+from ..oncall.search import Stretch
 from ..organisation import Organisation
-from ..revision import organisation_at
-from .common import AtOption, RootOption, fail, instant, organisation, out
-from .output import FormatOption, emit
+from ..revision import review_schedules
+from .common import AtOption, RootOption, fail, find_root, instant, organisation, out
+from .output import FormatOption, emit, stream_json
 
 ScheduleOption = Annotated[str | None, typer.Option("--schedule", "-s", help="Schedule id.", show_default=False)]
 ServiceOption = Annotated[
@@ -120,34 +122,51 @@ def _now_text(org: Organisation, answer: OnCallNow) -> None:
         shift, upcoming, tz = entry.current, entry.next, entry.schedule.timezone
         who = name_of(org, shift.person) if shift else "[bold red]nobody[/]"
         layer = ("override" if shift.override else shift.layer) if shift else ""
-        until = local(shift.end, tz) if shift else ""
-        following = f"{name_of(org, upcoming.person)} at {local(upcoming.start, tz)}" if upcoming else ""
-        table.add_row(entry.schedule.id, who, layer, until, following)
+        until = "" if shift is None else (local(shift.end, tz) if shift.end else "no hand-off ahead")
+        table.add_row(entry.schedule.id, who, layer, until, _next_text(org, shift, upcoming, tz))
     out.print(table)
 
 
-def _calendar_text(org: Organisation, timeline: Timeline) -> None:
-    if not timeline.shifts:
-        out.print("nobody is on call in that range", markup=False)
-        return
-    table = Table(box=None, pad_edge=False)
-    for column in ("Schedule", "Person", "Start", "End", "Hours", "Layer"):
-        table.add_column(column)
+def _next_text(org: Organisation, current: Stretch | None, upcoming: Stretch | None, tz: str) -> str:
+    """Who takes over when "Until" says; after a gap, when nobody is on call first."""
+    if upcoming is None:
+        return "" if current is not None and current.end is None else "nobody"
+    following = f"{name_of(org, upcoming.person)} at {local(upcoming.start, tz)}"
+    if current is not None and current.end is not None and current.end < upcoming.start:
+        return f"nobody, then {following}"
+    return following
+
+
+_CALENDAR_COLUMNS = ("Schedule", "Person", "Start", "End", "Hours", "Layer")
+_WHEN_WIDTH = len("Wed 2026-11-25 09:00 +0530")
+
+
+def _calendar_text(org: Organisation, timeline: Timeline, schedules: list[str]) -> None:
+    """One line per shift, written as it is computed; widths come from the organisation, not the rows."""
+    person_width = max((len(name_of(org, p)) for p in org.people), default=6)
+    widths = (max(8, *map(len, schedules)), max(6, person_width), _WHEN_WIDTH, _WHEN_WIDTH, 6)
+    write = sys.stdout.write
+    rows = 0
     for shift in timeline.shifts:
+        if not rows:
+            write(_row(_CALENDAR_COLUMNS, widths))
         zone_name = org.schedules[shift.schedule].timezone
-        table.add_row(
-            shift.schedule,
-            name_of(org, shift.person),
-            local(shift.start, zone_name),
-            local(shift.end, zone_name),
-            hours(shift.duration),
-            "override" if shift.override else shift.layer,
-        )
-    out.print(table)
+        layer = "override" if shift.override else shift.layer
+        cells = (shift.schedule, name_of(org, shift.person), local(shift.start, zone_name))
+        write(_row((*cells, local(shift.end, zone_name), hours(shift.duration), layer), widths))
+        rows += 1
+    if not rows:
+        write("nobody is on call in that range\n")
+    sys.stdout.flush()
+
+
+def _row(cells: tuple[str, ...], widths: tuple[int, ...]) -> str:
+    padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=False)]
+    return "  ".join([*padded, *cells[len(widths) :]]).rstrip() + "\n"
 
 
 def _report_text(org: Organisation, answer: LoadReport) -> None:
-    for report in answer.schedules:
+    for report in answer.schedules:  # each printed as soon as it is computed
         picked = org.schedules[report.schedule]
         tz = picked.timezone
         out.print(f"\n[bold]{picked.name}[/] ({picked.id}), {local(answer.start, tz)} to {local(answer.end, tz)}")
@@ -235,6 +254,20 @@ def _shift(org: Organisation, shift: Shift | None) -> dict[str, Any] | None:
     }
 
 
+def _stretch(org: Organisation, stretch: Stretch | None) -> dict[str, Any] | None:
+    if stretch is None:
+        return None
+    return {
+        "schedule": stretch.schedule,
+        "person": _person(org, stretch.person),
+        "start": stretch.start,
+        "end": stretch.end,
+        "duration_seconds": stretch.duration,
+        "layer": None if stretch.override else stretch.layer,
+        "override": stretch.override,
+    }
+
+
 def _report_json(org: Organisation, report: ScheduleReport) -> dict[str, Any]:
     return {
         "schedule": report.schedule,
@@ -272,8 +305,13 @@ def oncall_command(
 ) -> None:
     """Who is on call now (or --at an instant), per schedule, until when, and who is next.
 
-    JSON: {"at", "schedules": [{"schedule", "name", "timezone", "on_call": SHIFT|null, "next": SHIFT|null}]},
-    a SHIFT being {"schedule", "person": {"id", "name"}, "start", "end", "duration_seconds", "layer", "override"}.
+    "Until" is when the person on call stops being on call (across layers and overrides), which is when
+    "Next" takes over, unless nobody is on call in between.
+
+    JSON: {"at", "schedules": [{"schedule", "name", "timezone", "on_call": STRETCH|null, "next": STRETCH|null}]},
+    a STRETCH being {"schedule", "person": {"id", "name"}, "start", "end", "duration_seconds", "layer",
+    "override"}: one person's continuous time on call; "end" and "duration_seconds" are null when no hand-off
+    lies ahead; "layer" is what puts them on call at "at" (for "next", at its start).
     """
     if ctx.invoked_subcommand is not None:
         given = [
@@ -304,8 +342,8 @@ def oncall_command(
                 "schedule": e.schedule.id,
                 "name": e.schedule.name,
                 "timezone": e.schedule.timezone,
-                "on_call": _shift(org, e.current),
-                "next": _shift(org, e.next),
+                "on_call": _stretch(org, e.current),
+                "next": _stretch(org, e.next),
             }
             for e in answer.schedules
         ],
@@ -323,14 +361,19 @@ def calendar_command(
 ) -> None:
     """Every shift in a range, as a table in each schedule's own time zone.
 
-    JSON: {"from", "to", "shifts": [SHIFT]} in time order (SHIFT as in 'watchbill oncall --help').
+    Rows are written as they are computed: schedule by schedule (in id order), each in time order; with
+    --person, that person's shifts in time order across schedules.
+
+    JSON: {"from", "to", "shifts": [SHIFT]} in that order (SHIFT as in 'watchbill oncall --help').
     """
     now = instant(None)
     org = organisation(root, now)
     opens, closes = window(start, end, now, timedelta(days=28))
     answer = shift_calendar(org, start=opens, end=closes, schedule=schedule, person=person)
-    data = {"from": answer.start, "to": answer.end, "shifts": [_shift(org, s) for s in answer.shifts]}
-    emit(fmt, data, lambda: _calendar_text(org, answer))
+    if fmt == "json":
+        stream_json({"from": answer.start, "to": answer.end}, "shifts", (_shift(org, s) for s in answer.shifts))
+    else:
+        _calendar_text(org, answer, [schedule] if schedule else list(org.schedules))
 
 
 def ical_command(
@@ -354,9 +397,11 @@ def ical_command(
         fail("--to must be after --from", code=2)
     export = ical_export(org, start=opens, end=closes, now=now, schedule=schedule, person=person, out=output)
     if output is None:
-        typer.echo(export.text, nl=False)
+        for chunk in export.chunks:  # event by event, as computed
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
     else:
-        out.print(f"wrote {len(export.shifts)} shift(s) to {output}", markup=False)
+        out.print(f"wrote {export.events} shift(s) to {output}", markup=False)
 
 
 def report_command(
@@ -377,8 +422,11 @@ def report_command(
     org = organisation(root, now)
     opens, closes = window(start, end, now, timedelta(days=28))
     answer = load_report(org, start=opens, end=closes, schedule=schedule)
-    data = {"from": answer.start, "to": answer.end, "schedules": [_report_json(org, r) for r in answer.schedules]}
-    emit(fmt, data, lambda: _report_text(org, answer))
+    if fmt == "json":
+        head = {"from": answer.start, "to": answer.end}
+        stream_json(head, "schedules", (_report_json(org, r) for r in answer.schedules))
+    else:
+        _report_text(org, answer)
 
 
 def diff_command(
@@ -391,15 +439,17 @@ def diff_command(
 ) -> None:
     """Who would be on call differently than at --base: run it on a schedule pull request.
 
+    Reads only schedules and people, at --base from git's object store and here from the work tree; a
+    schedule or roster file with an error here stops it ('watchbill validate' checks everything else).
+
     JSON: {"at", "base", "days", "changes": [{"schedule", "start", "end", "before": PERSON|null,
     "after": PERSON|null}]}, a PERSON being {"id", "name"}; null means nobody.
     """
     if markdown and fmt == "json":
         fail("give --markdown or --format json, not both", code=2)
     now = instant(at)
-    org = organisation(root, now)
-    before = organisation_at(org.root, base, now=now)
-    answer = review(before.schedules, org.schedules, now=now, days=days)
+    compared = review_schedules(find_root(root), base, now=now, days=days)
+    org, answer = compared.current, compared.review
     data = {
         "at": answer.at,
         "base": base,

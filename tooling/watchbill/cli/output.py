@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from enum import Enum
 from pathlib import PurePath
@@ -61,3 +62,27 @@ def emit(fmt: Format, data: Mapping[str, Any], text: Callable[[], None]) -> None
         out.print(json.dumps(jsonable(data), indent=2, ensure_ascii=False), markup=False, soft_wrap=True)
     else:
         text()
+
+
+def _indented(value: Any, depth: int) -> str:
+    """``value`` as ``json.dumps(..., indent=2)`` writes it when nested ``depth`` levels deep."""
+    return json.dumps(jsonable(value), indent=2, ensure_ascii=False).replace("\n", "\n" + "  " * depth)
+
+
+def stream_json(head: Mapping[str, Any], key: str, items: Iterable[Any]) -> None:
+    """Write ``{**head, key: [items...]}`` as ``emit`` would, but item by item as they are computed.
+
+    A long answer (a year of shifts for a thousand schedules) then never sits in memory whole, and a reader
+    sees the first items at once; the text is the same as the one ``emit`` prints.
+    """
+    write = sys.stdout.write
+    write("{\n")
+    for name, value in head.items():
+        write(f"  {json.dumps(name)}: {_indented(value, 1)},\n")
+    write(f"  {json.dumps(key)}: [")
+    first = True
+    for item in items:
+        write(("\n    " if first else ",\n    ") + _indented(item, 2))
+        first = False
+    write("]\n}\n" if first else "\n  ]\n}\n")
+    sys.stdout.flush()

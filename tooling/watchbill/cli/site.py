@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -63,21 +64,39 @@ def build_command(
     ] = None,
     config: ConfigOption = None,
     strict: Annotated[bool, typer.Option("--strict/--no-strict", help="Fail on any mkdocs warning.")] = True,
+    branches: Annotated[
+        bool,
+        typer.Option(
+            "--branches/--no-branches",
+            help="Show incidents still on their pull-request branches (read from the remote 'origin'; "
+            "GITHUB_TOKEN tells dismissed pull requests apart).",
+        ),
+    ] = True,
     at: AtOption = None,
     fmt: FormatOption = "text",
 ) -> None:
     """Build the static site: status page, incidents, postmortems, reliability, JSON API, feed, badges.
 
     JSON: {"at", "audience", "out_dir", "pages", "files", "counts": {"services", "incidents", "open_incidents",
-    "postmortems", "maintenance", "schedules"}, "duration_ms", "phases_ms": {phase: milliseconds}}.
+    "postmortems", "maintenance", "schedules"}, "duration_ms", "phases_ms": {phase: milliseconds}, "notes"}.
     """
     chosen = parse_audience(audience)
     now = instant(at)
     org = organisation(root, now)
     _show_mkdocs_warnings()
     result = build_organisation_site(
-        org, audience=chosen, now=now, config=config, state=state, out=out_dir, strict=strict
+        org,
+        audience=chosen,
+        now=now,
+        config=config,
+        state=state,
+        out=out_dir,
+        strict=strict,
+        branches=branches,
+        env=os.environ,
     )
+    for note in result.notes:
+        err.print(f"note: {note}", markup=False)
     data = {
         "at": now,
         "audience": result.audience,
@@ -87,6 +106,7 @@ def build_command(
         "counts": result.counts,
         "duration_ms": round(result.seconds * 1000),
         "phases_ms": {name: round(seconds * 1000) for name, seconds in result.phases.items()},
+        "notes": list(result.notes),
     }
     emit(fmt, data, lambda: _build_text(result))
 

@@ -191,17 +191,31 @@ def _check_pages(api: _Api, root: Path, settings: Settings) -> Iterator[Finding]
 
 
 def _check_status_page_url(api: _Api, root: Path, settings: Settings) -> Iterator[Finding]:
-    if settings.status_page.url:
-        yield Finding("status-page-url", "ok", f"status_page.url is {settings.status_page.url}")
-        return
+    """validate already insists on a url when the site workflow exists; here it is compared with where GitHub
+    Pages really serves the site, since feeds, the API and shortlinks all carry it."""
     _, data = api.get("/pages")
-    hint = f" (Pages serves {data['html_url']})" if isinstance(data, dict) and data.get("html_url") else ""
-    yield Finding(
-        "status-page-url",
-        "error",
-        "status_page.url is not set: feeds, the API and shortlinks need the site's address",
-        f"policies/settings.yaml → status_page: url: <the site's address>{hint}",
-    )
+    served = data.get("html_url") if isinstance(data, dict) else None
+    if not settings.status_page.url:
+        hint = f" (Pages serves {served})" if served else ""
+        yield Finding(
+            "status-page-url",
+            "error",
+            "status_page.url is not set: feeds, the API and shortlinks need the site's address",
+            f"policies/settings.yaml → status_page: url: <the site's address>{hint}",
+        )
+    elif served and settings.status_page.url.rstrip("/") != str(served).rstrip("/") and not _custom_domain(data):
+        yield Finding(
+            "status-page-url",
+            "warning",
+            f"status_page.url is {settings.status_page.url}, but Pages serves the site at {served}",
+            f"policies/settings.yaml → status_page: url: {served}",
+        )
+    else:
+        yield Finding("status-page-url", "ok", f"status_page.url is {settings.status_page.url}")
+
+
+def _custom_domain(pages: Any) -> bool:
+    return isinstance(pages, dict) and bool(pages.get("cname"))
 
 
 def _check_secrets(api: _Api, root: Path, settings: Settings) -> Iterator[Finding]:

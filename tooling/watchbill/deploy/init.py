@@ -9,7 +9,7 @@ workflows as Watchbill's own repository.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -46,6 +46,9 @@ class Skeleton:
     incident_team: str = "incident-commanders"
     source: str = "pypi"
     """Where the organisation's workflows install Watchbill from: ``pypi``, ``git+URL@TAG``, or a wheel's path."""
+    status_url: str = ""
+    """Where readers open the status site (``status_page.url``); empty: the GitHub Pages address of the repository
+    (``https://ORG.github.io/FOLDER/``), which ``init`` derives from the GitHub organisation and the folder name."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,8 @@ def _check(skeleton: Skeleton) -> None:
         raise InitError(str(exc)) from None
     if not re.match(r"^https?://[^\s/$.?#][^\s]*$", skeleton.url):
         raise InitError(f"'{skeleton.url}' is not an http(s) URL for the example probe")
+    if skeleton.status_url and not re.match(r"^https?://[^\s/$.?#][^\s'\"#]*$", skeleton.status_url):
+        raise InitError(f"'{skeleton.status_url}' is not an http(s) URL for the status site")
     if any(ch in skeleton.organisation + skeleton.person_name for ch in "\"'#:{}[]&*!|>%@`"):
         raise InitError("names may not contain YAML punctuation such as : # ' \" { } [ ]")
 
@@ -149,12 +154,19 @@ def _values(skeleton: Skeleton, now: datetime) -> dict[str, str]:
         "person_id": skeleton.person_id,
         "person_name": skeleton.person_name.strip(),
         "url": skeleton.url,
+        "status_url": skeleton.status_url or pages_url(skeleton.github_org, "status"),
         "start": monday.isoformat(),
         "sre_team": f"@{skeleton.github_org}/{skeleton.sre_team}",
         "incident_team": f"@{skeleton.github_org}/{skeleton.incident_team}",
         "package": f"{package}-incidents",
         "requirement": requirement(skeleton.source).line,
     }
+
+
+def pages_url(github_org: str, repository: str) -> str:
+    """GitHub Pages' address of a project site, where the shipped site workflow publishes."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", repository).strip("-") or "status"
+    return f"https://{github_org.lower()}.github.io/{name}/"
 
 
 def fill(text: str, values: dict[str, str]) -> str:
@@ -183,6 +195,8 @@ def init(directory: Path, skeleton: Skeleton, *, now: datetime) -> list[Path]:
     """Write the skeleton into an empty (or new) folder, plus the JSON Schemas its modelines point at."""
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise InitError(f"{directory} is not an empty folder; choose a new one")
+    if not skeleton.status_url:
+        skeleton = replace(skeleton, status_url=pages_url(skeleton.github_org, directory.resolve().name))
     files = render(skeleton, now)
     written: list[Path] = []
     for relative, text in files.items():

@@ -99,7 +99,7 @@ class FoundFile:
     kind: str
 
 
-def discover(root: Path) -> tuple[list[FoundFile], list[Problem]]:
+def discover(root: Path, folders: tuple[str, ...] = DATA_FOLDERS) -> tuple[list[FoundFile], list[Problem]]:
     """Every YAML file under the data folders, with a problem for each one we cannot place or trust.
 
     Walks with os.walk and plain strings: pathlib's per-file overhead is a tenth of a validation run at
@@ -114,7 +114,7 @@ def discover(root: Path) -> tuple[list[FoundFile], list[Problem]]:
         where = os.path.relpath(exc.filename, root).replace(os.sep, "/") if exc.filename else "."
         problems.append(_error(where, f"cannot read folder: {exc.strerror or exc}; its files are not checked"))
 
-    for folder in DATA_FOLDERS:
+    for folder in folders:
         base = root / folder
         if not base.is_dir():
             continue

@@ -421,11 +421,17 @@ def _refuse_unusual_line_breaks(text: str, display: str) -> None:
     )
 
 
+_DEEP_PREFIX = re.compile(f"^[ \t?:-]{{{MAX_DEPTH // 2}}}", re.MULTILINE)
+"""A line that starts with this many columns of indentation or block indicators (``- - - x``)."""
+
+
 def _may_nest_deeply(text: str) -> bool:
-    """Cheap bound: flow nesting needs brackets, block nesting needs columns; most files have neither."""
+    """Cheap, sound bound: flow nesting needs a bracket per level; block nesting needs a column of indentation
+    or an indicator (``- ``, ``? ``) per level at the start of some line. Long lines of prose need neither, so
+    ordinary files skip the second pass. Each half of the budget is checked on its own, so together they
+    cannot exceed it unnoticed."""
     brackets = text.count("[") + text.count("{")
-    widest = max((len(line) for line in text.splitlines()), default=0)
-    return brackets > MAX_DEPTH or widest > 2 * MAX_DEPTH
+    return brackets > MAX_DEPTH // 2 or _DEEP_PREFIX.search(text) is not None
 
 
 def _check_depth(text: str, display: str) -> None:

@@ -61,7 +61,16 @@ def _yaml(indent: int = 2, block_seq_indent: int = 2) -> YAML:
     yaml.indent(mapping=indent, sequence=max(indent, block_seq_indent + 2), offset=block_seq_indent)
     yaml.representer.add_representer(datetime, _represent_datetime)
     yaml.representer.add_representer(date, _represent_date)
+    # Never invent an anchor for a value used twice (resolve sets mitigated_at and resolved_at to one
+    # instant): an alias ties the keys together, so editing one would silently edit the other.
+    yaml.representer.ignore_aliases = _alias_only_if_written
     return yaml
+
+
+def _alias_only_if_written(data: Any) -> bool:
+    """Ignore (do not write) an alias unless the node carried an anchor a person wrote."""
+    anchor = getattr(data, "anchor", None)
+    return anchor is None or getattr(anchor, "value", None) is None
 
 
 @contextmanager

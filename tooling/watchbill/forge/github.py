@@ -6,7 +6,9 @@ Documented behaviour this relies on:
   when the branch already has an open pull request; the existing one is then found with
   ``GET /repos/{owner}/{repo}/pulls?head=owner:branch`` and updated with ``PATCH``.
 - Labels and comments on a pull request go through the issues endpoints
-  (``POST /repos/{owner}/{repo}/issues/{number}/labels`` and ``.../comments``).
+  (``POST /repos/{owner}/{repo}/issues/{number}/labels`` and ``.../comments``); one comment is read with
+  ``GET /repos/{owner}/{repo}/issues/comments/{id}`` (404 once deleted), and a reaction added with
+  ``POST .../issues/comments/{id}/reactions`` (201 when new, 200 when that reaction was there already).
 - Rate limits answer 403 or 429: wait ``retry-after`` seconds if given, else until ``x-ratelimit-reset``
   when ``x-ratelimit-remaining`` is 0, else at least a minute, longer on each retry; give up beyond
   ``max_wait`` rather than hold a CI job for an hour.
@@ -52,6 +54,8 @@ ACTIONS_PULLS_SETTING = (
     'Settings → Actions → General → Workflow permissions → "Allow GitHub Actions to create and approve pull requests"'
 )
 _ACTIONS_REFUSAL = "GitHub Actions is not permitted to create or approve pull requests"
+REACTIONS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes")
+"""The reactions ``POST .../issues/comments/{id}/reactions`` accepts (its ``content`` enum)."""
 _REMOTE = re.compile(r"(?:github\.com|/)[:/](?P<owner>[A-Za-z0-9_.-]+)/(?P<name>[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 
 
@@ -94,6 +98,31 @@ class PullRequest:
             merged=bool(data.get("merged_at") or data.get("merged")),
             branch=str(head.get("ref", "")),
             title=str(data.get("title", "")),
+        )
+
+
+@dataclass(frozen=True)
+class IssueComment:
+    """A comment on an issue or a pull request's conversation, as ``GET .../issues/comments/{id}`` returns it."""
+
+    id: int
+    body: str
+    login: str
+    bot: bool
+    """The author is an App or bot account (``user.type`` Bot): its comments are never commands."""
+    url: str
+    updated_at: str = ""
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> IssueComment:
+        user = data.get("user") or {}
+        return cls(
+            id=int(data["id"]),
+            body=str(data.get("body") or ""),
+            login=str(user.get("login") or ""),
+            bot=str(user.get("type") or "") == "Bot" or str(user.get("login") or "").endswith("[bot]"),
+            url=str(data.get("html_url") or ""),
+            updated_at=str(data.get("updated_at") or ""),
         )
 
 
@@ -224,6 +253,37 @@ class GitHub:
         response = self.request("GET", f"{self.repo_path}/issues/{number}/comments", params={"per_page": 100})
         found = self._json(response, f"reading the comments on #{number}", ok=(200,))
         return [str(c.get("body") or "") for c in found if isinstance(c, dict)] if isinstance(found, list) else []
+
+    def pull(self, number: int) -> PullRequest | None:
+        """A pull request by number; None when the number is an issue's, or unknown (404)."""
+        response = self.request("GET", f"{self.repo_path}/pulls/{number}")
+        if response.status_code == 404:
+            return None
+        return PullRequest.from_json(self._json(response, f"reading pull request #{number}", ok=(200,)))
+
+    def issue_comment(self, comment_id: int) -> IssueComment | None:
+        """One comment as it reads now (``GET /repos/{o}/{r}/issues/comments/{id}``); None once deleted (404)."""
+        response = self.request("GET", f"{self.repo_path}/issues/comments/{comment_id}")
+        if response.status_code == 404:
+            return None
+        return IssueComment.from_json(self._json(response, f"reading comment {comment_id}", ok=(200,)))
+
+    def reply(self, number: int, body: str) -> IssueComment:
+        """Comment on an issue or pull request and return the new comment (its id and link)."""
+        response = self.request("POST", f"{self.repo_path}/issues/{number}/comments", json={"body": body})
+        return IssueComment.from_json(self._json(response, f"commenting on #{number}", ok=(201,)))
+
+    def react(self, comment_id: int, content: str) -> bool:
+        """Add a reaction to a comment; True when it is new (201), False when it was there already (200).
+
+        ``content`` is one of GitHub's eight: +1, -1, laugh, confused, heart, hooray, rocket, eyes."""
+        if content not in REACTIONS:
+            raise GitHubError(f"'{content}' is not a reaction GitHub knows; use one of {', '.join(REACTIONS)}")
+        response = self.request(
+            "POST", f"{self.repo_path}/issues/comments/{comment_id}/reactions", json={"content": content}
+        )
+        self._json(response, f"reacting to comment {comment_id}")
+        return response.status_code == 201
 
     def _retitle(self, pull: PullRequest, title: str) -> PullRequest:
         return pull if pull.title == title else self.update_pull(pull.number, title=title)

@@ -54,19 +54,37 @@ def push(
     incident_id: IncidentId,
     change: Callable[[Path], T],
     message: str | Callable[[T], str],
+    *,
+    github: GitHub | None = None,
 ) -> Published[T]:
     """Apply ``change`` to a scratch tree of the incident's branch (the base branch's tip for a new one),
     commit and push it. When the branch moved meanwhile, ``change`` runs again on its new tip, so it must
-    read what it edits from the tree it is given."""
+    read what it edits from the tree it is given.
+
+    A branch whose pull request was merged is stale once its record lives on the base branch: the change
+    then builds on the base branch's tip, so the follow-up pull request carries no old commits and cannot
+    conflict. Merged means the branch's tip is in the base branch (a merge commit, a fast-forward), or, given
+    ``github``, that its last pull request was merged and none is open (a squash or rebase merge)."""
     base = settings.lifecycle.base_branch
+    branch = incident_id.branch(settings.lifecycle.branch_prefix)
 
     def start(head: str | None) -> str:
-        tip = head if head is not None else repo.fetch(base)
+        base_tip = repo.fetch(base)
+        tip = head if head is not None and not _merged(repo, github, branch, head, base_tip) else base_tip
         if tip is None:
             raise ProposalError(f"the base branch '{base}' is not on the remote; check lifecycle.base_branch")
         return tip
 
-    return repo.publish(incident_id.branch(settings.lifecycle.branch_prefix), change, message, start=start)
+    return repo.publish(branch, change, message, start=start)
+
+
+def _merged(repo: Repository, github: GitHub | None, branch: str, head: str, base_tip: str | None) -> bool:
+    if base_tip is not None and repo.is_ancestor(head, base_tip):
+        return True
+    if github is None or github.find_pull(branch) is not None:
+        return False
+    last = github.find_pull(branch, "closed")
+    return last is not None and last.merged
 
 
 def open_pull(github: GitHub, settings: Settings, incident: Incident, extra: str = "") -> tuple[PullRequest, bool]:

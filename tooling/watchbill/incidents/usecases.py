@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from .. import metrics
 from ..errors import DataError, RequestError, WatchbillError
 from ..files.kinds import KINDS
 from ..files.yamledit import EditError, create_record, edit_record
@@ -24,6 +25,7 @@ from ..forge.git import Published, Repository
 from ..forge.github import GitHub, PullRequest
 from ..models import Incident, TimelineEvent
 from ..organisation import InvalidOrganisation, Organisation
+from ..paging.targets import Overdue, overdue
 from ..validate import validate
 from . import intake as form
 from . import ops, publish
@@ -71,6 +73,11 @@ class Attention:
     open_incidents: list[Incident]
     postmortems: list[ops.PendingPostmortem]
     overdue_action_items: list[ops.OverdueAction]
+    missed_reviews: list[ops.MissedReview] = field(default_factory=list)
+    targets: dict[str, list[metrics.TargetCheck]] = field(default_factory=dict)
+    """Open incident id -> its severity's targets against what happened so far."""
+    overdue: dict[str, list[Overdue]] = field(default_factory=dict)
+    """Open incident id -> what its severity's targets say is overdue now (``paging.targets``)."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +94,12 @@ class IntakeResult:
 
 
 def load(root: Path, now: datetime, *, use_cache: bool = True) -> Organisation:
-    """The organisation to act on; errors other than :data:`TOLERATED_RULES` refuse the action."""
-    report = validate(root, now=now, use_cache=use_cache)
+    """The organisation to act on; errors other than :data:`TOLERATED_RULES` refuse the action.
+
+    Records are not judged against ``now`` (``--at``): the operation checks the record it changes, so a
+    past incident can be entered with its real dates in an organisation holding later ones.
+    """
+    report = validate(root, now=now, use_cache=use_cache, clock=False)
     blocking = [p for p in report.errors if p.rule not in TOLERATED_RULES]
     if blocking:
         raise InvalidOrganisation(blocking)
@@ -219,7 +230,7 @@ def edit(
         def change(tree: Path) -> _Edited:
             return _apply(tree, _in(tree, root, org, now), str(ident), request, now)
 
-        pushed = publish.push(repo, org.settings, ident, change, lambda edited: edited.summary or "")
+        pushed = publish.push(repo, org.settings, ident, change, lambda edited: edited.summary or "", github=github)
         edited = pushed.value
         if edited.summary is None:
             return _result(edited)
@@ -256,9 +267,32 @@ def _result(
 
 def list_open(root: Path, *, now: datetime) -> Attention:
     org = load(root, now)
+    opened = ops.open_incidents(org)
     return Attention(
-        now, ops.open_incidents(org), ops.pending_postmortems(org, now), ops.overdue_action_items(org, now)
+        now,
+        opened,
+        ops.pending_postmortems(org, now),
+        ops.overdue_action_items(org, now),
+        missed_reviews=ops.missed_reviews(org, now),
+        overdue={i.id: overdue(org, i, now) for i in opened},
+        targets={
+            i.id: metrics.target_checks(i, org.severities[i.severity].targets, now)
+            for i in opened
+            if i.severity in org.severities
+        },
     )
+
+
+# ---------------------------------------------------------------- relate
+
+
+def relate(
+    root: Path, incident_id: str, other_id: str, *, now: datetime, by: str | None = None, remote: Remote | None = None
+) -> tuple[RecordResult, RecordResult]:
+    """List two incidents under each other's ``related``: both records change (with a remote, both branches)."""
+    first = edit(root, incident_id, ops.Relation(other_id, by), now=now, remote=remote)
+    second = edit(root, other_id, ops.Relation(first.incident.id, by), now=now, remote=remote)
+    return first, second
 
 
 # ---------------------------------------------------------------- intake

@@ -7,6 +7,7 @@ from .plan import (
     Action,
     Adopt,
     Forget,
+    Join,
     Open,
     Plan,
     Recover,
@@ -15,6 +16,7 @@ from .plan import (
     apply_to_ledger,
     new_record,
     plan_actions,
+    probes_of,
 )
 from .records import IdTaken, apply
 
@@ -25,6 +27,7 @@ __all__ = [
     "Episode",
     "Forget",
     "IdTaken",
+    "Join",
     "Ledger",
     "LedgerError",
     "Lifecycle",
@@ -40,5 +43,6 @@ __all__ = [
     "apply_to_ledger",
     "new_record",
     "plan_actions",
+    "probes_of",
     "pull_body",
 ]

@@ -35,6 +35,7 @@ from .plan import (
     Action,
     Adopt,
     Forget,
+    Join,
     Open,
     Plan,
     Recover,
@@ -42,6 +43,7 @@ from .plan import (
     Resolve,
     apply_to_ledger,
     plan_actions,
+    probes_of,
 )
 
 RENUMBER_ATTEMPTS = 3
@@ -163,28 +165,30 @@ class Lifecycle:
         branch) gets its incident branch, so nothing is ever pushed to the base branch."""
         return episode if episode.branch is not None else replace(episode, branch=self._branch(episode))
 
-    def _renumber(self, episode: Episode) -> Episode:
-        """A person took the id first: claim the next free one in the ledger and move the episode to it."""
+    def _renumber(self, action: Open) -> Open:
+        """A person took the id first: claim the next free one in the ledger and move the incident's episodes
+        (every probe it was opened for) to it."""
+        old = action.episode.incident
+        year = IncidentId.parse(old).year
 
-        def change(tree: Path) -> Episode:
+        def change(tree: Path) -> tuple[Episode, ...]:
             ledger = ledger_file.load(tree)
-            year = IncidentId.parse(episode.incident).year
             fresh = IncidentId.parse(ledger.issue(year, self.at_least(year)))
-            moved = Episode(
-                probe=episode.probe,
-                incident=str(fresh),
-                path=fresh.path,
-                branch=fresh.branch(self.settings.lifecycle.branch_prefix) if episode.branch else None,
-                started_at=episode.started_at,
-                detected_at=episode.detected_at,
+            branch = fresh.branch(self.settings.lifecycle.branch_prefix)
+            moved = tuple(
+                replace(e, incident=str(fresh), path=fresh.path, branch=branch if e.branch else None)
+                for e in action.episodes
             )
-            ledger.episodes[episode.probe] = moved
+            for episode in moved:
+                ledger.episodes[episode.probe] = episode
             ledger_file.save(tree, ledger)
             return moved
 
         self.__dict__.pop("reserved", None)
-        published = self.repo.publish(self.settings.data_branch, change, f"renumber {episode.incident}")
-        return published.value
+        published = self.repo.publish(self.settings.data_branch, change, f"renumber {old}")
+        first, *joined = published.value
+        incident = action.incident.model_copy(update={"id": first.incident})
+        return Open(first, incident, tuple(joined))
 
     def _open(self, action: Open) -> Proposal:
         current = action
@@ -193,9 +197,7 @@ class Lifecycle:
                 commit, changed = self._publish(current.episode, current, "opened by watchbill")
                 return self._proposal(current.episode, current.incident, "opened", commit, changed)
             except records.IdTaken:
-                moved = self._renumber(current.episode)
-                incident = current.incident.model_copy(update={"id": moved.incident})
-                current = Open(moved, incident)
+                current = self._renumber(current)
         raise GitError(f"could not find a free incident id for {action.episode.probe}")
 
     def _proposal(
@@ -223,8 +225,8 @@ class Lifecycle:
     def _carry_out(self, action: Action) -> Proposal | None:
         if isinstance(action, Open):
             return self._open(action)
-        if isinstance(action, Recover | Relapse | Resolve):
-            verb = {Recover: "recovered", Relapse: "failing again", Resolve: "resolved"}[type(action)]
+        if isinstance(action, Join | Recover | Relapse | Resolve):
+            verb = {Join: "joined", Recover: "recovered", Relapse: "failing again", Resolve: "resolved"}[type(action)]
             commit, changed = self._publish(action.episode, action, f"probe {action.episode.probe} {verb}")
             return self._proposal(action.episode, None, verb, commit, changed)
         if isinstance(action, Adopt | Forget):
@@ -268,10 +270,11 @@ def _describe(action: Action) -> str:
 
 
 def pull_body(incident: Incident) -> str:
+    probes = probes_of(incident)
     rows = [
         ("Incident", f"`{incident.id}`"),
         ("Severity", incident.severity),
-        ("Probe", f"`{incident.probe}`" if incident.probe else "-"),
+        ("Probes" if len(probes) > 1 else "Probe", ", ".join(f"`{p}`" for p in probes) or "-"),
         ("Started", format_instant(incident.started_at)),
         ("Detected", format_instant(incident.detected_at)),
     ]

@@ -7,14 +7,15 @@ the plan was made is respected.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..errors import RequestError
 from ..files.yamledit import EditError, append_item, check_text, create_record, edit_record, set_value
 from ..models import Incident
-from .plan import Action, Open, Recover, Relapse, Resolve
+from .plan import IMPACT_RANK, Action, Join, Open, Recover, Relapse, Resolve, worse
 
 SCHEMA_FILE = "incident.schema.json"
 
@@ -27,13 +28,41 @@ def apply(root: Path, action: Action) -> bool:
     """Apply one action under ``root``; returns whether the file changed."""
     if isinstance(action, Open):
         return _open(root, action)
-    if isinstance(action, Recover | Relapse | Resolve):
+    if isinstance(action, Join | Recover | Relapse | Resolve):
         path = root / action.episode.path
         if not path.exists():
             return False
-        _, changed = edit_record(path, Incident, lambda data: _edit(data, action), display=action.episode.path)
+        _, changed = edit_record(path, Incident, _change(action), display=action.episode.path)
         return changed
     return False
+
+
+def _change(action: Join | Recover | Relapse | Resolve) -> Callable[[CommentedMap], bool]:
+    if isinstance(action, Join):
+        return lambda data: _join(data, action)
+    return lambda data: _edit(data, action)
+
+
+def _join(data: CommentedMap, action: Join) -> bool:
+    """List the probe on the record, say when it was detected, raise the service's impact to the probe's."""
+    if str(data.get("status", "")) == "resolved":
+        return False  # a person resolved it since the plan: the probe's next failure opens a new one
+    probe = action.episode.probe
+    listed = data.get("probes")
+    if isinstance(listed, list) and probe in listed:
+        return False  # joined already, by an earlier attempt or a run racing this one
+    if isinstance(listed, list):
+        listed.append(probe)
+    else:
+        first = data.get("probe")
+        set_value(data, "probes", CommentedSeq([*([str(first)] if first else []), probe]))
+    for affected in data.get("services") or []:
+        if isinstance(affected, dict) and affected.get("service") == action.service:
+            impact = affected.get("impact")
+            if impact in IMPACT_RANK and worse(impact, action.impact) != impact:
+                affected["impact"] = action.impact
+    append_item(data, "timeline", action.event)
+    return True
 
 
 def _open(root: Path, action: Open) -> bool:

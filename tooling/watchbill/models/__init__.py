@@ -16,7 +16,18 @@ from .incident import (
 from .maintenance import Maintenance
 from .people import PeopleFile, Person
 from .schedule import WEEKDAYS, Handoff, Layer, MemberChange, Override, Restriction, Schedule
-from .service import DnsCheck, HttpCheck, JsonCondition, Probe, Service, ServicesFile, Slo, TcpCheck, TlsCheck
+from .service import (
+    DnsCheck,
+    HeartbeatCheck,
+    HttpCheck,
+    JsonCondition,
+    Probe,
+    Service,
+    ServicesFile,
+    Slo,
+    TcpCheck,
+    TlsCheck,
+)
 from .settings import Settings
 from .severity import PostmortemRule, SeveritiesFile, Severity, SeverityTargets
 
@@ -30,6 +41,7 @@ __all__ = [
     "DnsCheck",
     "EscalationPolicy",
     "Handoff",
+    "HeartbeatCheck",
     "HttpCheck",
     "Incident",
     "JsonCondition",

@@ -23,6 +23,9 @@ class Maintenance(Model):
     duration: Duration | None = None
     timezone: TimeZoneName = "UTC"
     suppress_alerts: bool = True
+    announced_at: Instant | None = Field(
+        default=None, description="When the window was announced (the status API's created_at); default: its start."
+    )
 
     @model_validator(mode="after")
     def _one_window(self) -> Maintenance:

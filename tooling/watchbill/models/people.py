@@ -12,7 +12,13 @@ class Person(Model):
     id: Id
     name: ShortText
     timezone: TimeZoneName
-    github: str | None = Field(default=None, pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
+    github: str | None = Field(
+        default=None,
+        max_length=39,
+        pattern=r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$",
+        description="GitHub login, as GitHub allows them (letters, digits, single inner hyphens, at most 39); "
+        "lets the person act on incidents by commenting on their pull requests.",
+    )
     contacts: dict[Id, str] = Field(
         default_factory=dict,
         description="Channel id -> address for that channel, or a ${ENV_VAR} reference for anything private.",

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ..fields import Duration, Id, Instant, LocalTime, ShortText, TimeZoneName
+from ..fields import Duration, EndTime, Id, Instant, LocalTime, ShortText, TimeZoneName
 from .base import Model
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -35,7 +35,7 @@ class Restriction(Model):
 
     days: list[Weekday] = Field(min_length=1)
     start: LocalTime
-    end: LocalTime
+    end: EndTime = Field(description="HH:MM; 24:00 is the end of the day (the same as 00:00 here).")
 
 
 class MemberChange(Model):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
@@ -98,6 +99,25 @@ class TlsCheck(Model):
     min_days_left: int = Field(default=14, ge=0, le=3650)
 
 
+class HeartbeatCheck(Model):
+    """Push-style, as cron-job monitors do: a job reports with ``watchbill heartbeat ping SERVICE/PROBE`` (or a
+    ``watchbill-heartbeat`` repository_dispatch event); the probe run counts it failing when the last ping is
+    older than ``every`` + ``grace``, or when the job's last report was a failure."""
+
+    every: Duration = Field(description="How often the job is expected to report, e.g. 1h.")
+    grace: Duration = Field(
+        default=timedelta(minutes=5), description="Extra time allowed before a missing ping counts as a failure."
+    )
+
+    @model_validator(mode="after")
+    def _sensible(self) -> HeartbeatCheck:
+        if self.every < timedelta(minutes=1):
+            raise ValueError("every must be at least 1m (a probe run checks heartbeats every few minutes)")
+        if self.grace < timedelta(0):
+            raise ValueError("grace must not be negative")
+        return self
+
+
 class Confirm(Model):
     """Multi-region confirmation: a failure counts only when ``min`` of ``regions`` see it."""
 
@@ -111,12 +131,17 @@ class Confirm(Model):
         return self
 
 
+ProbeKind = Literal["http", "tcp", "dns", "tls", "heartbeat"]
+PROBE_KINDS: tuple[ProbeKind, ...] = ("http", "tcp", "dns", "tls", "heartbeat")
+
+
 class Probe(Model):
     id: Id
     http: HttpCheck | None = None
     tcp: TcpCheck | None = None
     dns: DnsCheck | None = None
     tls: TlsCheck | None = None
+    heartbeat: HeartbeatCheck | None = None
     schedule: CronExpr = "*/5 * * * *"
     timeout: Duration = timedelta(seconds=10)
     retries: int = Field(default=1, ge=0, le=5, description="Immediate retries before a failure counts.")
@@ -125,20 +150,31 @@ class Probe(Model):
     confirm: Confirm | None = None
     severity: SeverityId | None = Field(default=None, description="Severity of incidents it opens.")
     impact: Literal["degraded_performance", "partial_outage", "major_outage"] = "major_outage"
+    runbook: Url | None = Field(default=None, description="What to do when it fails; overrides the service's.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _heartbeat_thresholds(cls, data: Any) -> Any:
+        # A late heartbeat is already late by its grace: one verdict opens, one ping ends (unless set).
+        if isinstance(data, dict) and data.get("heartbeat") is not None:
+            return {"failure_threshold": 1, "success_threshold": 1, **data}
+        return data
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Probe:
-        kinds = [k for k in ("http", "tcp", "dns", "tls") if getattr(self, k) is not None]
+        kinds = [k for k in PROBE_KINDS if getattr(self, k) is not None]
         if len(kinds) != 1:
             found = ", ".join(kinds) if kinds else "none"
-            raise ValueError(f"a probe needs exactly one of http, tcp, dns, tls (found: {found})")
+            raise ValueError(f"a probe needs exactly one of {', '.join(PROBE_KINDS)} (found: {found})")
         if self.timeout <= timedelta(0) or self.timeout > timedelta(minutes=5):
             raise ValueError("timeout must be between 1ms and 5m")
+        if self.heartbeat is not None and self.confirm is not None:
+            raise ValueError("a heartbeat is pushed by the job, not checked from regions: remove confirm")
         return self
 
     @property
-    def kind(self) -> Literal["http", "tcp", "dns", "tls"]:
-        for kind in ("http", "tcp", "dns", "tls"):
+    def kind(self) -> ProbeKind:
+        for kind in PROBE_KINDS:
             if getattr(self, kind) is not None:
                 return kind
         raise AssertionError("validated probe has a kind")
@@ -161,6 +197,27 @@ class Service(Model):
     slo: Slo | None = None
     depends_on: list[Id] = Field(default_factory=list)
     probes: list[Probe] = Field(default_factory=list)
+    runbook: Url | None = Field(default=None, description="What responders do first; a probe may name its own.")
+
+    def runbook_for(self, probe: str | None = None) -> str | None:
+        """The runbook for a failure of ``probe`` (its id): the probe's own, else the service's."""
+        own = next((p.runbook for p in self.probes if p.id == probe and p.runbook), None)
+        return own or self.runbook
+
+
+def runbooks(
+    services: Mapping[str, Service], affected: Iterable[str], probe: str | None = None
+) -> list[tuple[str, str]]:
+    """(service id, runbook URL) for each affected service that has one, in the order given; for the service
+    whose probe fired (``probe`` as ``service/probe``) the probe's own runbook comes first."""
+    fired_service, _, fired_probe = (probe or "").partition("/")
+    found: list[tuple[str, str]] = []
+    for ident in dict.fromkeys(affected):
+        service = services.get(ident)
+        url = service.runbook_for(fired_probe if ident == fired_service else None) if service else None
+        if url is not None:
+            found.append((ident, url))
+    return found
 
 
 class ServicesFile(Model):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import string
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -37,6 +39,69 @@ class LifecycleSettings(Model):
         return value
 
 
+WAR_ROOM_FIELDS = ("id", "year", "number", "slug", "channel")
+CHANNEL_NAME_LIMIT = 80
+"""Slack's limit for a channel name (lower case letters, digits, hyphens and underscores)."""
+
+
+def _template(value: str, allowed: tuple[str, ...]) -> str:
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a template: {exc}") from None
+    unknown = sorted(set(names) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown placeholder(s) {', '.join(unknown)}; use {', '.join(allowed)}")
+    return value
+
+
+class WarRoomSettings(Model):
+    """How ``watchbill channel INC`` names an incident's war room when no link is given.
+
+    Placeholders: ``{id}`` (``inc-2026-0007``), ``{year}``, ``{number}`` (``0007``), ``{slug}`` (from the
+    title) and, in ``url`` only, ``{channel}`` (the rendered name)."""
+
+    channel: str = Field(default="inc-{year}-{number}-{slug}", description="Chat channel name template.")
+    url: str | None = Field(
+        default=None,
+        description="Link template, e.g. https://acme.slack.com/app_redirect?channel={channel}, or a fixed "
+        "call bridge; without it the record holds #name.",
+    )
+
+    @field_validator("channel")
+    @classmethod
+    def _channel_template(cls, value: str) -> str:
+        return _template(value, WAR_ROOM_FIELDS[:4])
+
+    @field_validator("url")
+    @classmethod
+    def _url_template(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://\S+$", value):
+            raise ValueError("url must start with http:// or https://")
+        return None if value is None else _template(value, WAR_ROOM_FIELDS)
+
+    def name_for(self, incident_id: str, title: str) -> str:
+        """``inc-2026-0007-checkout-fails``: lower case, at most 80 characters, the slug cut first."""
+        _, year, number = incident_id.lower().split("-")
+        fields = {"id": incident_id.lower(), "year": year, "number": number}
+        fixed = len(_clean(self.channel.format(**fields, slug="")))
+        words = _clean(title)[: max(0, CHANNEL_NAME_LIMIT - fixed)].strip("-")
+        return _clean(self.channel.format(**fields, slug=words))[:CHANNEL_NAME_LIMIT]
+
+    def link_for(self, incident_id: str, title: str) -> str:
+        """The ``channel`` value to record: the url template rendered, else ``#name``."""
+        name = self.name_for(incident_id, title)
+        if self.url is None:
+            return f"#{name}"
+        _, year, number = incident_id.lower().split("-")
+        slug = _clean(title)[:CHANNEL_NAME_LIMIT].strip("-")
+        return self.url.format(id=incident_id.lower(), year=year, number=number, slug=slug, channel=name)
+
+
+def _clean(text: str) -> str:
+    return "-".join(part for part in re.split(r"[^a-z0-9_]+", text.lower()) if part)
+
+
 class Settings(Model):
     """policies/settings.yaml"""
 
@@ -46,3 +111,4 @@ class Settings(Model):
     data_branch: str = Field(default="watchbill-data", pattern=r"^[A-Za-z0-9._/-]+$")
     status_page: StatusPageSettings = Field(default_factory=StatusPageSettings)
     lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
+    war_room: WarRoomSettings = Field(default_factory=WarRoomSettings)

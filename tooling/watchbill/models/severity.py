@@ -14,7 +14,8 @@ StatuspageImpact = Literal["none", "minor", "major", "critical"]
 
 
 class SeverityTargets(Model):
-    """Response promises, measured from the incident's start."""
+    """Response promises: acknowledge, first update and resolve measured from detection; update_every is the
+    longest allowed gap between public updates while the incident is open."""
 
     acknowledge: Duration
     first_update: Duration

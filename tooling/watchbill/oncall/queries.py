@@ -3,24 +3,27 @@
 Each answer is a plain result object; the CLI only formats it, so a workflow step or a chat command can ask
 the same question without the command line. Names the organisation does not know are refused here, with
 the known ones listed, so every caller gives the same message.
+
+Answers that can be long (a year of shifts for a thousand schedules) are iterators computed as they are read,
+one schedule at a time, so memory stays bounded by one schedule's shifts (or, for one person, by that
+person's shifts) and the first rows reach the reader before the last are computed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from ..errors import RequestError, UsageError
 from ..files.atomic import write_text_atomic
 from ..models import Schedule
 from ..organisation import Organisation
-from .ical import calendar
-from .render import Shift, current_shift, next_shift, shifts
+from .ical import stream
+from .render import Shift, shifts
 from .report import ScheduleReport, schedule_report
-
-WIDEN = timedelta(days=31)
-"""How far past an export's range to render, so shifts cut by its edges are exported whole."""
+from .search import Stretch, on_call_stretches, whole
 
 
 def _known(kind: str, ident: str, known: list[str]) -> RequestError:
@@ -52,9 +55,10 @@ def _check_person(org: Organisation, person: str | None) -> None:
 @dataclass(frozen=True)
 class OnCall:
     schedule: Schedule
-    current: Shift | None
-    """None: nobody is on call (a coverage gap)."""
-    next: Shift | None
+    current: Stretch | None
+    """Who is on call, since when and until when, across layers and overrides; None: nobody (a gap)."""
+    next: Stretch | None
+    """Who takes over: from ``current.end`` when someone does at once, later after a gap; None: nobody ever."""
 
 
 @dataclass(frozen=True)
@@ -66,39 +70,58 @@ class OnCallNow:
 def who_is_on_call(
     org: Organisation, *, at: datetime, schedule: str | None = None, service: str | None = None
 ) -> OnCallNow:
-    """Per schedule: the shift in progress at ``at`` with its true end, and who takes over after it."""
+    """Per schedule: who is on call at ``at`` until they hand over, and who takes over then."""
     picked = pick_schedules(org, schedule, service)
-    return OnCallNow(at, [OnCall(s, current_shift(s, at), next_shift(s, at)) for s in picked])
+    return OnCallNow(at, [OnCall(s, *on_call_stretches(s, at)) for s in picked])
 
 
 @dataclass(frozen=True)
 class Timeline:
     start: datetime
     end: datetime
-    shifts: list[Shift]
+    shifts: Iterator[Shift]
+    """Computed as read: schedule by schedule in id order, each in time order; one person's in time order."""
+
+
+def _person_shifts(picked: list[Schedule], start: datetime, end: datetime, person: str) -> list[Shift]:
+    """One person's shifts across schedules, in time order (bounded by that person's shifts)."""
+    mine = [s for schedule in picked for s in shifts(schedule, start, end) if s.person == person]
+    return sorted(mine, key=lambda s: (s.start, s.schedule))
+
+
+def _schedule_by_schedule(picked: list[Schedule], start: datetime, end: datetime) -> Iterator[Shift]:
+    for schedule in picked:
+        yield from shifts(schedule, start, end)
 
 
 def shift_calendar(
     org: Organisation, *, start: datetime, end: datetime, schedule: str | None = None, person: str | None = None
 ) -> Timeline:
-    """Every shift in ``[start, end)``, cut at its edges, in time order across schedules."""
+    """Every shift in ``[start, end)``, cut at its edges: per schedule, or one person's in time order."""
     _check_person(org, person)
-    timeline = [
-        s
-        for picked in pick_schedules(org, schedule)
-        for s in shifts(picked, start, end)
-        if person is None or s.person == person
-    ]
-    return Timeline(start, end, sorted(timeline, key=lambda s: (s.start, s.schedule)))
+    picked = pick_schedules(org, schedule)
+    if person is not None:
+        return Timeline(start, end, iter(_person_shifts(picked, start, end, person)))
+    return Timeline(start, end, _schedule_by_schedule(picked, start, end))
 
 
 @dataclass(frozen=True)
 class CalendarExport:
     title: str
-    shifts: list[Shift]
-    text: str
-    """The iCalendar file."""
+    chunks: Iterator[str]
+    """The iCalendar file, produced event by event as it is read; empty when written to ``written_to``."""
     written_to: Path | None = None
+    events: int = 0
+    """How many events were written to ``written_to``."""
+
+
+def _whole_shifts(picked: list[Schedule], start: datetime, end: datetime, person: str | None) -> list[Shift]:
+    # Whole shifts, however long, not ones cut at the range's edges: an event's UID follows its start.
+    if person is not None:
+        mine = [s for one in picked for s in whole(one, shifts(one, start, end), start, end) if s.person == person]
+        return sorted(mine, key=lambda s: (s.start, s.schedule))
+    (one,) = picked
+    return whole(one, shifts(one, start, end), start, end)
 
 
 def ical_export(
@@ -117,27 +140,23 @@ def ical_export(
     _check_person(org, person)
     picked = pick_schedules(org, schedule)
     title = f"On call: {org.people[person].name}" if person is not None else f"On call: {picked[0].name}"
-    # Whole shifts, not ones cut at the range's edges: an event's UID follows its start.
-    timeline = [
-        s
-        for sched in picked
-        for s in shifts(sched, start - WIDEN, end + WIDEN)
-        if s.end > start and s.start < end and (person is None or s.person == person)
-    ]
-    text = calendar(title, timeline, people=org.people, schedules=org.schedules, now=now).decode("utf-8")
-    if out is not None:
-        write_text_atomic(out, text)  # raises OutputError with the reason
-    return CalendarExport(title, timeline, text, out)
+    timeline = _whole_shifts(picked, start, end, person)
+    chunks = (c.decode("utf-8") for c in stream(title, timeline, people=org.people, schedules=org.schedules, now=now))
+    if out is None:
+        return CalendarExport(title, chunks)
+    write_text_atomic(out, "".join(chunks))  # raises OutputError with the reason
+    return CalendarExport(title, iter(()), out, len(timeline))
 
 
 @dataclass(frozen=True)
 class LoadReport:
     start: datetime
     end: datetime
-    schedules: list[ScheduleReport]
+    schedules: Iterator[ScheduleReport]
+    """Computed as read, one schedule at a time in id order."""
 
 
 def load_report(org: Organisation, *, start: datetime, end: datetime, schedule: str | None = None) -> LoadReport:
     """Coverage gaps and each person's load, per schedule, over ``[start, end)``."""
     picked = pick_schedules(org, schedule)
-    return LoadReport(start, end, [schedule_report(s, org.people, start, end) for s in picked])
+    return LoadReport(start, end, (schedule_report(s, org.people, start, end) for s in picked))

@@ -96,21 +96,6 @@ def on_call(schedule: Schedule, at: datetime) -> list[str]:
     return [shift.person for shift in shifts(schedule, at, at + _TICK)]
 
 
-def current_shift(schedule: Schedule, at: datetime, *, horizon: timedelta = timedelta(days=62)) -> Shift | None:
-    """The shift in progress at ``at`` with its true start and end (looking up to ``horizon`` each way)."""
-    at = at.astimezone(UTC)
-    timeline = shifts(schedule, at - horizon, at + horizon)
-    return next((s for s in timeline if s.start <= at < s.end), None)
-
-
-def next_shift(schedule: Schedule, at: datetime, *, horizon: timedelta = timedelta(days=62)) -> Shift | None:
-    """The first shift after the one in progress at ``at`` that belongs to someone else."""
-    timeline = shifts(schedule, at, at + horizon)
-    at = at.astimezone(UTC)
-    now = timeline[0].person if timeline and timeline[0].start <= at else None
-    return next((s for s in timeline if s.start > at and s.person != now), None)
-
-
 def coverage_gaps(schedule: Schedule, start: datetime, end: datetime) -> list[Gap]:
     """Stretches of [start, end) in which nobody is on call."""
     start, end = start.astimezone(UTC), end.astimezone(UTC)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..files.yamledit import EditError, edit_record
 from ..forge.git import GitError, Repository
+from ..forge.github import GitHub
 from ..incidents.branches import BranchRecords
 from ..incidents.ids import IncidentId
 from ..lifecycle import episodes as ledger_file
@@ -21,17 +22,18 @@ from ..organisation import Organisation
 from .run import AckError, acknowledge_file, record_events
 
 
-def waiting_records(org: Organisation, repo: Repository) -> tuple[list[tuple[Episode, Incident]], list[str]]:
-    """The open, unacknowledged records that exist only on incident branches (not merged, so not in the
-    checkout), and why none could be listed."""
+def waiting_records(
+    org: Organisation, repo: Repository, github: GitHub | None = None
+) -> tuple[list[tuple[Episode, Incident]], list[str]]:
+    """The open records that exist only on incident branches (not merged, so not in the checkout; paging
+    skips the acknowledged ones, reminders do not), and why none could be listed. Given ``github``, a record
+    whose pull request was closed without merging ("not an incident") is left out: its paging stops at once."""
     try:
-        found = pending(org, repo)
+        found = pending(org, repo, BranchRecords(repo, org.settings, github=github))
     except LedgerError as exc:
         return [], [f"records on incident branches were not paged: {FILE} on the data branch is damaged: {exc}"]
     waiting = [
-        (episode, record)
-        for episode, record in found
-        if episode.branch is not None and record.id not in org.incidents and record.acknowledged_at is None
+        (episode, record) for episode, record in found if episode.branch is not None and record.id not in org.incidents
     ]
     return waiting, []
 
@@ -72,7 +74,11 @@ def pending(
         return []
     records = records or BranchRecords(repo, org.settings)
     found: list[tuple[Episode, Incident]] = []
+    seen: set[str] = set()
     for episode in ledger_file.parse(raw.decode("utf-8")).episodes.values():
+        if episode.incident in seen:
+            continue  # several probes of one service share one incident: it is paged once
+        seen.add(episode.incident)
         record = records.locate(episode)
         if isinstance(record, Incident) and record.is_open:
             found.append((episode, record))

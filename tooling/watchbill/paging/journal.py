@@ -13,11 +13,15 @@ One JSON object per line, appended and never rewritten; ``at`` is an instant wit
     {"at":"…","kind":"failed","run":"5c0f…","step":0,"round":0,"target":"schedule:primary","via":"sms"}
     {"at":"…","kind":"escalated","step":1,"round":0,"message":"Step 2 (round 1) reached nobody: …"}
     {"at":"…","kind":"acknowledged","by":"alice"}
+    {"at":"…","kind":"reminder-claimed","run":"5c0f…","reminder":"update@2026-11-23T12:45:00Z","target":…,"via":…}
+    {"at":"…","kind":"reminded","run":"5c0f…","reminder":"update@2026-11-23T12:45:00Z","target":…,"via":…}
+    {"at":"…","kind":"reminder-failed","run":"5c0f…","reminder":"update@2026-11-23T12:45:00Z","target":…,"via":…}
 
 A pass claims what it is about to send (pushed before anything is sent, so of two passes at once only one
 claims a step), then says how each claimed send ended. A claim with no outcome is a send in flight until
 :data:`CLAIM_LEASE` has passed; after that the pass is taken to have died and the step is due again (paging
 twice beats never paging). A failed send releases its claim at once, so the next pass retries it.
+Reminders of overdue updates (``targets``) are claimed and recorded the same way, by their period.
 Damaged lines are reported as ``path:line`` and skipped; the rest of the file is read.
 """
 
@@ -38,8 +42,20 @@ from .plan import Key, Notification
 
 FOLDER = "paging"
 CLAIM_LEASE = timedelta(minutes=15)
-"""Longer than an escalate job may run (its timeout is 10 minutes): a claim this old was never finished."""
-KINDS = ("claimed", "notified", "failed", "escalated", "acknowledged")
+"""Longer than one pass's sends may take (each attempt times out, retries are few): a claim this old was never
+finished, its pass died (a follower sleeps between passes, never with a claim open)."""
+KINDS = (
+    "claimed",
+    "notified",
+    "failed",
+    "escalated",
+    "acknowledged",
+    "reminder-claimed",
+    "reminded",
+    "reminder-failed",
+)
+RemindKey = tuple[str, str, str]
+"""(reminder period, target, channel)."""
 
 
 def path_of(incident_id: str) -> str:
@@ -56,12 +72,19 @@ class Journal:
     reported: set[tuple[int, int]] = field(default_factory=set)
     claims: dict[tuple[str, Key], datetime] = field(default_factory=dict)
     """Claims without an outcome yet, by (run, notification), with the time each was made."""
+    reminded: set[RemindKey] = field(default_factory=set)
+    reminder_claims: dict[tuple[str, RemindKey], datetime] = field(default_factory=dict)
     acknowledged: tuple[datetime, str | None] | None = None
     events: list[TimelineEvent] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     def in_flight(self, now: datetime) -> set[Key]:
         return {key for (_, key), at in self.claims.items() if now < at + CLAIM_LEASE}
+
+    def reminders_done(self, now: datetime) -> set[RemindKey]:
+        """Reminders sent, or claimed by a pass still within its lease: not due again."""
+        live = {key for (_, key), at in self.reminder_claims.items() if now < at + CLAIM_LEASE}
+        return self.reminded | live
 
     def view(self, incident: Incident, now: datetime) -> Incident:
         """The record as escalation must see it: its own timeline plus what this journal says was sent,
@@ -113,6 +136,9 @@ def _read_line(journal: Journal, data: Any) -> None:
             who = f" by {by}" if by else ""
             journal.events.append(TimelineEvent(at=at, kind="acknowledged", message=f"Acknowledged{who}.", by=by))
         return
+    if kind.startswith("remind"):
+        _read_reminder(journal, kind, at, data)
+        return
     step, round_ = _count(data, "step"), _count(data, "round")
     if kind == "escalated":
         journal.reported.add((step, round_))
@@ -133,6 +159,17 @@ def _read_line(journal: Journal, data: Any) -> None:
         )
 
 
+def _read_reminder(journal: Journal, kind: str, at: datetime, data: dict[str, Any]) -> None:
+    key: RemindKey = (str(data["reminder"]), str(data["target"]), str(data["via"]))
+    run = str(data["run"])
+    if kind == "reminder-claimed":
+        journal.reminder_claims[(run, key)] = at
+        return
+    journal.reminder_claims.pop((run, key), None)
+    if kind == "reminded":
+        journal.reminded.add(key)
+
+
 def _count(data: dict[str, Any], name: str) -> int:
     value = data[name]
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -147,13 +184,25 @@ def _problem(path: str, line: int, message: str) -> Problem:
 # ---------------------------------------------------------------------------------------------- writing
 
 
-def claim_line(at: datetime, run: str, notification: Notification, kind: str = "claimed") -> dict[str, Any]:
-    """A claim, or (``kind`` notified/failed) the outcome of the claimed send."""
+def claim_line(
+    at: datetime, run: str, notification: Notification, kind: str = "claimed", error: str | None = None
+) -> dict[str, Any]:
+    """A claim, or (``kind`` notified/failed) the outcome of the claimed send; a failure keeps its (scrubbed)
+    reason, for drill reports and people reading why a page did not arrive."""
     line: dict[str, Any] = {"at": format_instant(at), "kind": kind, "run": run}
     line.update(step=notification.step, round=notification.round, target=notification.target)
     line["via"] = notification.channel
-    if kind == "notified" and notification.person:
+    if kind in ("notified", "failed") and notification.person:
         line["person"] = notification.person
+    if kind == "failed" and error:
+        line["error"] = error
+    return line
+
+
+def reminder_line(at: datetime, run: str, reminder: str, target: str, via: str, kind: str) -> dict[str, Any]:
+    """A reminder's claim (``reminder-claimed``) or how its send ended (``reminded``, ``reminder-failed``)."""
+    line: dict[str, Any] = {"at": format_instant(at), "kind": kind, "run": run, "reminder": reminder}
+    line.update(target=target, via=via)
     return line
 
 

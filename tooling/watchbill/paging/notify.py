@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 
+from ..models import Incident
+from ..models.service import runbooks
 from ..organisation import Organisation
 from .plan import Notification
 
@@ -37,6 +39,24 @@ class SendError(Exception):
 class Message:
     title: str
     body: str
+
+
+DRILL_MARK = "DRILL"
+DRILL_LINE = "DRILL: this is an exercise, not a real incident. Acknowledge and respond as you would for real."
+
+
+def with_context(message: Message, org: Organisation, incident: Incident) -> Message:
+    """Every page, whoever wrote its text: an exercise says DRILL in its title and first line, and every page
+    ends with where responders meet and the runbook(s) to open (the fired probe's own first)."""
+    title, lines = message.title, [message.body]
+    if incident.drill:
+        title = f"{DRILL_MARK} {title}"
+        lines.insert(0, DRILL_LINE)
+    if incident.channel:
+        lines.append(f"War room: {incident.channel}")
+    affected = [s.service for s in incident.services]
+    lines.extend(f"Runbook ({service}): {url}" for service, url in runbooks(org.services, affected, incident.probe))
+    return Message(title, "\n".join(lines))
 
 
 @dataclass(frozen=True)

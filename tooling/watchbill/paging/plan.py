@@ -124,6 +124,36 @@ def _people(org: Organisation, kind: str, ident: str, at: datetime) -> tuple[lis
     return people, None if people else f"nobody is on call for schedule {ident}"
 
 
+def people_reached(
+    org: Organisation, target: str, at: datetime, make: Callable[[str, str | None], Notification]
+) -> tuple[list[Notification], str | None]:
+    """Every person a ``schedule:`` or ``person:`` target names at ``at``, through each channel they have a
+    contact on; a ``channel:`` target reaches no person (used for reminders, which go to people only)."""
+    kind, ident = split_target(target)
+    if kind == "channel":
+        return [], f"{target} is a channel, not a person"
+    people, reason = _people(org, kind, ident, at)
+    if reason is not None:
+        return [], reason
+    return _reach_people(org, people, [], make)
+
+
+def first_step_targets(policy: EscalationPolicy, severity: str) -> list[str]:
+    """The targets of the policy's first step that applies to ``severity``: who is on call for an incident."""
+    steps = [s for s in policy.steps if s.severities is None or severity in s.severities]
+    return list(steps[0].targets) if steps else []
+
+
+def next_firing(policy: EscalationPolicy, incident: Incident, org: Organisation, now: datetime) -> datetime | None:
+    """When the next step after ``now`` fires for an unacknowledged open incident; None when none is left."""
+    if incident.acknowledged_at is not None or not incident.is_open:
+        return None
+    firings = all_firings(
+        policy, org, incident_id=incident.id, severity=incident.severity, detected_at=incident.detected_at
+    )
+    return min((f.at for f in firings if f.at > now), default=None)
+
+
 def _reach_people(
     org: Organisation, people: list[str], via: list[str], make: Callable[[str, str | None], Notification]
 ) -> tuple[list[Notification], str | None]:

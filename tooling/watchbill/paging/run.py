@@ -20,11 +20,13 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from ..errors import RequestError
+from ..fields import format_instant
 from ..files.yamledit import append_item, check_text, edit_record, set_value
 from ..models import Incident, TimelineEvent
 from ..organisation import Organisation
 from . import notify
 from . import plan as escalation
+from .targets import Reminder
 
 
 @dataclass
@@ -36,26 +38,76 @@ class IncidentPaging:
     skipped: list[escalation.Firing] = field(default_factory=list)
     planned: list[escalation.Notification] = field(default_factory=list)
     note: str | None = None
+    reminders: list[Reminder] = field(default_factory=list)
+    """Reminders of an overdue update due (as planned)."""
+    reminded: list[notify.SendRecord] = field(default_factory=list)
+    """Reminders of an overdue update (``targets``), sent or failed."""
 
     @property
     def failed(self) -> list[notify.SendRecord]:
-        return [r for r in self.sent if not r.ok]
+        return [r for r in (*self.sent, *self.reminded) if not r.ok]
 
 
-def message_for(org: Organisation, incident: Incident) -> Callable[[escalation.Notification], notify.Message]:
-    """Only what the responder needs; no contacts, no URLs."""
+@dataclass(frozen=True)
+class Links:
+    """Where a responder acts on an incident: its open pull request (where ``/ack`` and the other comment
+    commands work), or the record on the base branch once merged. None when unknown (no GitHub access)."""
+
+    pull: str | None = None
+    record: str | None = None
+
+
+def message_for(
+    org: Organisation, incident: Incident, links: Links | None = None
+) -> Callable[[escalation.Notification], notify.Message]:
+    """What the responder needs to act, and nothing else (no contacts, no secrets): title, severity, services,
+    the link to the pull request (or the record), and the exact reply or command that acknowledges."""
+    links = links or Links()
 
     def build(notification: escalation.Notification) -> notify.Message:
-        services = ", ".join(s.service for s in incident.services)
-        title = f"[{incident.severity}] {incident.id}: {incident.title}"
-        body = (
-            f"{incident.title}\nSeverity: {incident.severity}; services: {services}; status: {incident.status}\n"
-            f"Detected at {incident.detected_at.isoformat()}. Escalation step {notification.step + 1}, "
-            f"round {notification.round + 1}.\nAcknowledge with: watchbill ack {incident.id}"
-        )
-        return notify.Message(title, body)
+        if isinstance(notification, Reminder):
+            return _reminder_message(incident, notification, links)
+        severity = org.severities.get(incident.severity)
+        named = f"{incident.severity} ({severity.name})" if severity else incident.severity
+        services = ", ".join(f"{s.service} ({s.impact.replace('_', ' ')})" for s in incident.services)
+        lines = [
+            incident.title,
+            f"Severity: {named}; services: {services}; status: {incident.status}",
+            f"Detected at {format_instant(incident.detected_at)}. Escalation step {notification.step + 1}, "
+            f"round {notification.round + 1}.",
+            *_where(links),
+            *_acknowledge(incident, links),
+        ]
+        return notify.Message(f"[{incident.severity}] {incident.id}: {incident.title}", "\n".join(lines))
 
     return build
+
+
+def _where(links: Links) -> list[str]:
+    if links.pull:
+        return [f"Pull request: {links.pull}"]
+    return [f"Record: {links.record}"] if links.record else []
+
+
+def _acknowledge(incident: Incident, links: Links) -> list[str]:
+    command = f"watchbill ack {incident.id}"
+    if links.pull:
+        return [f"To acknowledge, reply /ack on {links.pull}", f"or run: {command}"]
+    return [f"To acknowledge, run: {command}"]
+
+
+def _reminder_message(incident: Incident, reminder: Reminder, links: Links) -> notify.Message:
+    late = reminder.overdue.describe() if reminder.overdue else "update overdue"
+    what = "first public update" if reminder.reminder.startswith("first_update") else "next public update"
+    lines = [
+        f"{incident.title} ({incident.severity}, {incident.status}): the {what} is overdue.",
+        f"{late[0].upper()}{late[1:]}; customers are waiting to hear.",
+        *_where(links),
+        f"Post it: reply /update <text> on {links.pull}" if links.pull else "Post it:",
+        f"{'or run' if links.pull else 'run'}: watchbill update {incident.id} -m '<text>' --pr",
+    ]
+    title = f"[{incident.severity}] {incident.id}: {what} overdue"
+    return notify.Message(title, "\n".join(lines))
 
 
 def plan_pages(org: Organisation, incident: Incident, now: datetime) -> tuple[IncidentPaging, escalation.Due | None]:
@@ -78,10 +130,16 @@ def send_pages(
     *,
     env: Mapping[str, str],
     send_options: Mapping[str, Any] | None = None,
+    links: Links | None = None,
 ) -> list[notify.SendRecord]:
     if not notifications:
         return []
-    return notify.send(notifications, org, message_for(org, incident), env=env, now=now, **(send_options or {}))
+    build = message_for(org, incident, links)
+
+    def message(notification: escalation.Notification) -> notify.Message:
+        return notify.with_context(build(notification), org, incident)
+
+    return notify.send(notifications, org, message, env=env, now=now, **(send_options or {}))
 
 
 def skipped_message(firing: escalation.Firing) -> str:

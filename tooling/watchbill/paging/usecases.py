@@ -13,6 +13,7 @@ from datetime import datetime
 
 from ..errors import RequestError
 from ..forge.git import GitError, Repository
+from ..forge.github import GitHub, GitHubError, from_environment, repository_from
 from ..incidents.branches import BranchRecords, Unreadable
 from ..incidents.ids import IncidentId
 from ..models import Incident
@@ -20,7 +21,7 @@ from ..organisation import Organisation
 from .branches import acknowledge_on_branch, record_on_branches, waiting_records
 from .claims import acknowledge_on_data_branch, page_claimed
 from .plan import Firing, all_firings
-from .run import AckError, IncidentPaging, acknowledge, page_open_incidents
+from .run import AckError, IncidentPaging, Links, acknowledge, page_open_incidents
 
 SIMULATED_INCIDENT = "INC-0000-0000"
 
@@ -62,6 +63,8 @@ class EscalationPass:
     errors: list[str] = field(default_factory=list)
     """Records that were paged but could not be updated, or could not be paged at all."""
     notes: list[str] = field(default_factory=list)
+    followed: list[Incident] = field(default_factory=list)
+    """Every open record the pass looked at, as escalation saw it (acknowledgements in the journal applied)."""
 
     @property
     def failed(self) -> int:
@@ -71,7 +74,7 @@ class EscalationPass:
     @property
     def quiet(self) -> bool:
         """Nothing was due, skipped or worth a note."""
-        return not self.errors and not any(p.planned or p.skipped or p.note for p in self.incidents)
+        return not self.errors and not any(p.planned or p.skipped or p.note or p.reminders for p in self.incidents)
 
 
 def clone_of(org: Organisation, remote: str) -> Repository | None:
@@ -93,33 +96,115 @@ def run_escalation(
     retries: int = 2,
     backoff: float = 2.0,
     branches: bool = True,
+    reminders: bool = False,
+    repo: Repository | None = None,
+    github: GitHub | None = None,
 ) -> EscalationPass:
     """Send every due, unsent step for open incidents, exactly once per step, and record it.
 
     In a clone, nothing is written to the base branch: sends for the checkout's records are claimed and
     recorded in their journal on the data branch (``claims``). With ``branches``, records the probes opened
     that still wait on their pull request are paged too, and their notifications also committed to their
-    branch. In a plain folder the records' own files are updated, as a person would edit them."""
+    branch. In a plain folder the records' own files are updated, as a person would edit them.
+
+    GitHub (``github``, else a client from ``env``'s token, see :func:`connect`) is asked about records on
+    incident branches: one whose pull request was closed without merging is not paged, and pages link to
+    the open pull request, where ``/ack`` acknowledges. With ``reminders`` the commander (or the on-call) is
+    reminded of overdue updates (:mod:`~watchbill.paging.targets`), exactly once per overdue period."""
     send_options = {"retries": retries, "backoff": backoff}
     result = EscalationPass(now, dry_run)
-    repo = clone_of(org, remote)
+    repo = repo or clone_of(org, remote)
     if repo is None:
         result.notes.append(f"{org.root} is not a clone with a remote '{remote}': sends are recorded in the files")
         result.incidents = page_open_incidents(org, now, env=env, dry_run=dry_run, send_options=send_options)
+        result.followed = [i for i in org.open_incidents() if i.acknowledged_at is None]
         return result
+    own = github is None
+    github = connect(env, repo, now) if own else github
     try:
-        waiting, errors = waiting_records(org, repo) if branches else ([], [])
+        _claimed_pass(org, repo, github, result, env=env, branches=branches, reminders=reminders, options=send_options)
+    finally:
+        if own and github is not None:
+            github.close()
+    return result
+
+
+def _claimed_pass(
+    org: Organisation,
+    repo: Repository,
+    github: GitHub | None,
+    result: EscalationPass,
+    *,
+    env: Mapping[str, str],
+    branches: bool,
+    reminders: bool,
+    options: Mapping[str, float],
+) -> None:
+    now = result.at
+    try:
+        waiting, errors = waiting_records(org, repo, github) if branches else ([], [])
         result.errors.extend(errors)
         records = [*org.open_incidents(), *(record for _, record in waiting)]
-        claimed = page_claimed(org, repo, records, now, env=env, dry_run=dry_run, send_options=send_options)
+        links = _LinkFinder(org, repo, github, env, {record.id for _, record in waiting})
+        claimed = page_claimed(
+            org,
+            repo,
+            records,
+            now,
+            env=env,
+            dry_run=result.dry_run,
+            send_options=options,
+            reminders=reminders,
+            links=links,
+        )
     except GitError as exc:
         result.errors.append(f"nothing was paged: {exc}")
-        return result
+        return
     result.incidents.extend(claimed.runs)
+    result.followed = list(claimed.seen.values())
     result.errors.extend(claimed.errors)
     result.notes.extend(problem.text() for problem in claimed.problems)
     result.errors.extend(record_on_branches(org, repo, waiting, claimed.events))
-    return result
+
+
+def connect(env: Mapping[str, str], repo: Repository, now: datetime) -> GitHub | None:
+    """A GitHub client from the environment's token or App, or None without one (or off GitHub)."""
+    try:
+        return from_environment(env, repository=repository_from(env, repo.remote.url), now=now)
+    except (GitHubError, OSError):
+        return None
+
+
+class _LinkFinder:
+    """Where a page says to act, looked up only for the records being paged (GitHub's rate limit is small):
+    the open pull request of a record on its incident branch, else the record's page on the base branch."""
+
+    def __init__(
+        self, org: Organisation, repo: Repository, github: GitHub | None, env: Mapping[str, str], waiting: set[str]
+    ) -> None:
+        self.org, self.repo, self.github, self.waiting = org, repo, github, waiting
+        name = repository_from(env, repo.remote.url)
+        server = (env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/")
+        self.web = f"{server}/{name}" if name else None
+        self.found: dict[str, Links] = {}
+
+    def __call__(self, incident_id: str) -> Links:
+        if incident_id not in self.found:
+            self.found[incident_id] = self._look(IncidentId.parse(incident_id))
+        return self.found[incident_id]
+
+    def _look(self, ident: IncidentId) -> Links:
+        settings = self.org.settings
+        if str(ident) in self.waiting and self.github is not None:
+            try:
+                pull = self.github.find_pull(ident.branch(settings.lifecycle.branch_prefix))
+            except GitHubError:
+                pull = None
+            if pull is not None and pull.url:
+                return Links(pull=pull.url)
+        if self.web is None or str(ident) in self.waiting:
+            return Links()
+        return Links(record=f"{self.web}/blob/{settings.lifecycle.base_branch}/{ident.path}")
 
 
 @dataclass(frozen=True)

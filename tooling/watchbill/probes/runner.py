@@ -4,16 +4,23 @@ Three limits bound a run, whatever the targets do (hang, trickle, reset, redirec
 without end): each attempt is cancelled at the probe's ``timeout``; at most ``concurrency`` attempts run
 at a time; and the whole run stops at ``budget``, recording the probes it could not finish as unchecked
 (``ok: None``) rather than as failures, so a slow runner never opens an incident against a healthy service.
+
+The runner's own resources bound it too. Concurrency is capped to what the process's open-file limit allows
+(the soft limit is first raised to the hard one where the system permits), and a probe that could not be
+attempted for a local reason (out of file descriptors or buffers, a secret not set) is unknown, never DOWN:
+an exhausted runner must not count against a service.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +39,65 @@ MAX_RESERVE_SECONDS = 1.0
 
 def reserve(budget: float) -> float:
     return min(MAX_RESERVE_SECONDS, budget * 0.1)
+
+
+LOCAL_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+"""Failures of this machine, not of the target: a probe that meets one was never really attempted."""
+DESCRIPTOR_HEADROOM = 64
+"""Descriptors kept free for the resolver, TLS trust stores, log and result files."""
+DESCRIPTORS_PER_SLOT = 2
+"""A running check holds one socket; its HTTP lane may keep as many idle connections again for reuse."""
+
+
+def open_descriptors() -> int:
+    """Descriptors this process holds now (0 where the system cannot tell us; the headroom covers it)."""
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        with contextlib.suppress(OSError):
+            return sum(1 for _ in Path(folder).iterdir())
+    return 0
+
+
+def descriptor_limit() -> int | None:
+    """The soft open-file limit, raised to the hard limit where allowed; None where there is no such limit."""
+    try:
+        import resource  # POSIX only
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+def concurrency_cap(wanted: int, limit: int | None = None, in_use: int | None = None) -> int:
+    """At most ``wanted`` checks at a time, and no more than the free descriptors can carry (at least one)."""
+    limit = descriptor_limit() if limit is None else limit
+    if limit is None:
+        return wanted
+    in_use = open_descriptors() if in_use is None else in_use
+    free = limit - in_use - DESCRIPTOR_HEADROOM
+    return max(1, min(wanted, free // DESCRIPTORS_PER_SLOT))
+
+
+def local_reason(exc: BaseException) -> str | None:
+    """Why an attempt failed on this machine (EMFILE and kin) anywhere in its chain of causes, else None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in LOCAL_ERRNOS:
+            return f"{errno.errorcode.get(current.errno, current.errno)}, {os.strerror(current.errno)}"
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _not_attempted(exc: BaseException) -> Outcome | None:
+    reason = local_reason(exc)
+    if reason is None:
+        return None
+    return Outcome(None, None, f"not attempted: this runner ran out of a local resource ({reason})")
 
 
 @dataclass(frozen=True)
@@ -66,10 +132,10 @@ async def attempt(probe: Probe, context: CheckContext, lane: int = 0) -> Outcome
     except CheckNotRunnable as exc:
         return Outcome(None, None, str(exc))
     except CheckFailed as exc:
-        return Outcome(False, exc.latency_ms, str(exc))
+        return _not_attempted(exc) or Outcome(False, exc.latency_ms, str(exc))
     except Exception as exc:  # a check must never take the run down with it
         elapsed = (time.perf_counter() - started) * 1000
-        return Outcome(False, elapsed, safe_message(f"{type(exc).__name__}: {exc}"))
+        return _not_attempted(exc) or Outcome(False, elapsed, safe_message(f"{type(exc).__name__}: {exc}"))
 
 
 async def check_with_retries(
@@ -150,6 +216,7 @@ def run(targets: Sequence[Target], options: RunOptions, now: datetime) -> Result
     ``asyncio.run`` waits for the default executor (where host names are resolved) and for every task at
     shutdown; a stuck ``getaddrinfo`` would then outlive the budget. This loop abandons both instead.
     """
+    options = replace(options, concurrency=concurrency_cap(options.concurrency))
     loop = asyncio.new_event_loop()
     executor = ThreadPoolExecutor(max_workers=min(32, max(4, options.concurrency)), thread_name_prefix="probe-dns")
     loop.set_default_executor(executor)

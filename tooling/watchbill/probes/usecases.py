@@ -21,8 +21,10 @@ from ..forge.git import GitError, Repository
 from ..models import Probe
 from ..organisation import Organisation
 from ..problems import Problem
-from ..state import compact, read_probe_state
+from ..state import compact, heartbeats, read_probe_state
+from ..state.heartbeats import Heartbeat
 from ..state.snapshot import Snapshot
+from .heartbeat import verdicts
 from .merge import merge
 from .result import DEFAULT_REGION, ResultsFile, ResultsFileError, read_results, write_results
 from .runner import RunOptions, run
@@ -65,9 +67,9 @@ def check_probes(
     limit = _budget(budget)
     _check_request(org, region, only, ca_file)
     notes: list[str] = []
-    snapshot = Snapshot()
-    if not all_probes:
-        snapshot = _probe_state(org, state, remote, notes, recent=1)
+    snapshot, pings = Snapshot(), dict[str, Heartbeat]()
+    if not all_probes or any(p.heartbeat is not None for s in org.services.values() for p in s.probes):
+        snapshot, pings = _read_state(org, state, remote, notes)
     targets = select(
         org.services.values(),
         now=now,
@@ -78,7 +80,11 @@ def check_probes(
         only=only,
     )
     options = RunOptions(concurrency=concurrency, budget=limit, region=region, shard=shard, ca_file=ca_file)
-    results = run(targets, options, now)
+    pushed = [t for t in targets if t.probe.heartbeat is not None]  # judged from their pings, not checked
+    results = run([t for t in targets if t.probe.heartbeat is None], options, now)
+    if pushed:
+        judged = [*results.results, *verdicts(pushed, pings, now, region)]
+        results = results.model_copy(update={"results": sorted(judged, key=lambda r: r.key)})
     if out is not None:
         write_results(out, results)
     if not targets:
@@ -172,6 +178,18 @@ def compact_probe_data(org: Organisation, now: datetime, *, squash: bool = False
 def _probe_state(org: Organisation, state: Path | None, remote: str, notes: list[str], *, recent: int) -> Snapshot:
     with _data_checkout(org, state, remote, notes) as directory:
         return read_probe_state(directory, recent=recent) if directory is not None else Snapshot()
+
+
+def _read_state(
+    org: Organisation, state: Path | None, remote: str, notes: list[str]
+) -> tuple[Snapshot, dict[str, Heartbeat]]:
+    """The last results (for due-ness) and the heartbeat pings, from one checkout of the data branch."""
+    with _data_checkout(org, state, remote, notes) as directory:
+        if directory is None:
+            return Snapshot(), {}
+        beats = heartbeats.read(directory)
+        notes.extend(problem.text() for problem in beats.problems)
+        return read_probe_state(directory, recent=1), beats.probes
 
 
 @contextmanager

@@ -30,7 +30,11 @@ def service_visible(service: Service, audience: Audience) -> bool:
 
 
 def incident_visible(org: Organisation, incident: Incident, audience: Audience) -> bool:
-    """Public readers see an incident only when it, its severity and at least one of its services are public."""
+    """Public readers see an incident only when it, its severity and at least one of its services are public.
+    A drill is seen by nobody: the site, its API, feeds and reliability figures are for what really happened
+    (``watchbill drill report`` is where an exercise is reviewed)."""
+    if incident.drill:
+        return False
     if audience == "internal":
         return True
     severity = org.severities.get(incident.severity)

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ..errors import OutputError, UsageError
 from ..organisation import Organisation
 from ..state.snapshot import Snapshot
+from . import output
 from .audience import Audience
+from .branches import with_branch_records
 from .build import load_snapshot
 from .plugin import WatchbillPlugin
 from .views import SiteView
@@ -36,6 +40,8 @@ class BuildResult:
     audience: Audience = "public"
     counts: dict[str, int] = field(default_factory=dict)
     """What the pages show: services, incidents (open ones apart), maintenance windows, schedules."""
+    notes: tuple[str, ...] = ()
+    """What the build could not do and what that means for the pages (e.g. incident branches unreadable)."""
 
 
 def counts_of(site: SiteView) -> dict[str, int]:
@@ -65,16 +71,6 @@ def probe_state(directory: Path | None) -> Snapshot | None:
     return load_snapshot(directory)
 
 
-def output_folder(directory: Path) -> Path:
-    """The folder made ready before mkdocs starts, so a path that cannot be a folder fails with its reason."""
-    try:
-        resolved = directory.resolve()
-        resolved.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SiteBuildError(f"cannot write the site to {directory}: {exc.strerror or exc}") from None
-    return resolved
-
-
 def build_organisation_site(
     org: Organisation,
     *,
@@ -84,20 +80,31 @@ def build_organisation_site(
     state: Path | None = None,
     out: Path | None = None,
     strict: bool = True,
+    branches: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> BuildResult:
-    """The organisation's site, built with its mkdocs.yml (default ``site/mkdocs.yml``) into ``out``."""
+    """The organisation's site, built with its mkdocs.yml (default ``site/mkdocs.yml``) into ``out``.
+
+    Without ``out``, a public build goes to mkdocs.yml's ``site_dir`` (``site/public``) and an internal one to
+    ``site/internal``: never into the folder that is published. With ``branches``, incidents still on their
+    pull-request branches are laid over the checkout's records (:mod:`.branches`).
+    """
     config_file = config_path(org.root, config)
     snapshot = probe_state(state)
-    site_dir = output_folder(out) if out is not None else None
-    return build_site(
+    notes: tuple[str, ...] = ()
+    if branches:
+        overlay = with_branch_records(org, now, env=os.environ if env is None else env)
+        org, notes = overlay.organisation, overlay.notes
+    result = build_site(
         config_file,
         organisation=org,
         audience=audience,
         now=now,
         snapshot=snapshot,
-        site_dir=site_dir,
+        site_dir=out,
         strict=strict,
     )
+    return replace(result, notes=notes)
 
 
 def serve_site(
@@ -125,6 +132,18 @@ def serve_site(
         raise SiteBuildError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
 
 
+INTERNAL_DIR = "internal"
+"""Default folder of internal builds, beside mkdocs.yml (the public one is mkdocs.yml's ``site_dir``)."""
+
+
+def target_folder(config_file: Path, configured: str, audience: Audience, explicit: Path | None) -> Path:
+    if explicit is not None:
+        return explicit.resolve()
+    if audience == "public":
+        return Path(configured)
+    return config_file.resolve().parent / INTERNAL_DIR
+
+
 def build_site(
     config_file: Path,
     *,
@@ -135,19 +154,49 @@ def build_site(
     site_dir: Path | None = None,
     strict: bool = True,
 ) -> BuildResult:
-    """Build with mkdocs; ``strict`` turns every mkdocs warning into a failure, as CI wants."""
-    from mkdocs.commands.build import build
+    """Build with mkdocs into a folder beside the target, then swap it in (see ``output``).
+
+    ``strict`` turns every mkdocs warning into a failure, as CI wants.
+    """
     from mkdocs.config import load_config
-    from mkdocs.exceptions import Abort, ConfigurationError, PluginError
+    from mkdocs.exceptions import ConfigurationError
 
     started = time.perf_counter()
     try:
-        if site_dir is None:
-            config = load_config(config_file=str(config_file), strict=strict)
-        else:
-            config = load_config(config_file=str(config_file), strict=strict, site_dir=str(site_dir))
+        config = load_config(config_file=str(config_file), strict=strict)
     except (ConfigurationError, OSError) as exc:
         raise SiteBuildError(f"cannot load {config_file}: {exc}") from None
+    target = target_folder(config_file, config.site_dir, audience, site_dir)
+    previous = output.check_target(target, audience)
+    try:
+        with output.staged(target) as aside:
+            config.site_dir = str(aside)
+            plugin, loaded = _run_mkdocs(config, config_file, organisation, audience, now, snapshot, previous, aside)
+            output.swap_in(aside, target)
+    except OSError as exc:
+        raise SiteBuildError(f"cannot write the site to {target}: {exc.strerror or exc}") from None
+    total = time.perf_counter() - started
+    phases = dict(plugin.timings.phases)
+    phases["mkdocs"] = total - (loaded - started) - sum(phases.values())
+    files = sum(1 for p in target.rglob("*") if p.is_file())
+    pages = sum(1 for p in target.rglob("*.html") if p.is_file())
+    counts = counts_of(plugin.site) if plugin.site is not None else {}
+    return BuildResult(target, pages, files, total, phases, audience, counts)
+
+
+def _run_mkdocs(
+    config: Any,
+    config_file: Path,
+    organisation: Organisation,
+    audience: Audience,
+    now: datetime,
+    snapshot: Snapshot | None,
+    previous: dict[str, Any] | None,
+    aside: Path,
+) -> tuple[WatchbillPlugin, float]:
+    from mkdocs.commands.build import build
+    from mkdocs.exceptions import Abort, ConfigurationError, PluginError
+
     plugin = config.plugins.get("watchbill")
     if not isinstance(plugin, WatchbillPlugin):
         raise SiteBuildError(f"{config_file} does not enable the 'watchbill' plugin; add it under plugins:")
@@ -158,15 +207,7 @@ def build_site(
         build(config)
     except (Abort, PluginError, ConfigurationError) as exc:
         raise SiteBuildError(f"site build failed: {exc}") from None
-    except OSError as exc:
-        raise SiteBuildError(f"cannot write the site to {config.site_dir}: {exc.strerror or exc}") from None
     finally:
         config.plugins.on_shutdown()
-    total = time.perf_counter() - started
-    phases = dict(plugin.timings.phases)
-    phases["mkdocs"] = total - (loaded - started) - sum(phases.values())
-    out = Path(config.site_dir)
-    files = sum(1 for p in out.rglob("*") if p.is_file())
-    pages = sum(1 for p in out.rglob("*.html") if p.is_file())
-    counts = counts_of(plugin.site) if plugin.site is not None else {}
-    return BuildResult(out, pages, files, total, phases, audience, counts)
+    (aside / output.MARKER).write_text(output.marker_text(audience, {}), encoding="utf-8")
+    return plugin, loaded

@@ -110,6 +110,8 @@ class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-c
         except ValueError as exc:
             raise PluginError(str(exc)) from None
         organisation, snapshot = self._load(root, now)
+        if audience != "public":  # never share the intermediate folder with public builds
+            self.build_dir = self.build_dir.with_name(f"{self.build_dir.name}-{audience}")
         site, files = build_files(
             organisation,
             audience=audience,

@@ -11,6 +11,7 @@ import html
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
@@ -20,6 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from ..fields import zone
 from . import api, badges, feeds, svg, views
 from .urls import relative_url
 from .views import SiteView, format_percent
@@ -40,31 +42,95 @@ def front_text(text: str) -> str:
     return html.escape(clean, quote=True)
 
 
-def front_matter(title: str, description: str, hide: tuple[str, ...] = HIDE_CHROME) -> str:
+def front_matter(title: str, description: str, hide: tuple[str, ...] = HIDE_CHROME, *, searchable: bool = True) -> str:
     lines = ["---", f"title: {json.dumps(front_text(title), ensure_ascii=False)}"]
     lines.append(f"description: {json.dumps(front_text(description), ensure_ascii=False)}")
     if hide:
         lines.append("hide:")
         lines.extend(f"  - {item}" for item in hide)
+    if not searchable:
+        lines += ["search:", "  exclude: true"]
     lines.append("---")
     return "\n".join(lines) + "\n\n"
+
+
+SEARCHABLE = frozenset({"index.md", "reliability.md", "oncall.md"})
+"""Generated pages in the theme's search index. Incidents, postmortems and history pages stay out of it, so the
+index every page downloads does not grow with the history (incidents have their own archive by year)."""
+HOME_MONTH_LIMIT = 10
+"""Incidents the status page lists per recent month; the rest are a link away, so its weight stays flat."""
+HISTORY_PAGE_SIZE = 50
+"""Incidents per history page: a page's weight stays the same at 100 or 10,000 incidents."""
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of the paginated history, newest first, with its place among the others."""
+
+    number: int
+    count: int
+    src: str
+    months: tuple[views.MonthView, ...]
+    previous: str | None
+    next: str | None
+    years: tuple[tuple[int, str], ...]
+    """(year, src of the page where that year's incidents begin), newest first: the archive by year."""
+
+
+def history_src(number: int) -> str:
+    return "history.md" if number == 1 else f"history/{number}.md"
+
+
+def history_pages(site: SiteView) -> list[HistoryPage]:
+    chunks = [site.incidents[i : i + HISTORY_PAGE_SIZE] for i in range(0, len(site.incidents), HISTORY_PAGE_SIZE)]
+    chunks = chunks or [()]
+    years: dict[int, str] = {}
+    for number, chunk in enumerate(chunks, start=1):
+        for incident in chunk:
+            years.setdefault(incident.started_at.astimezone(UTC).year, history_src(number))
+    count = len(chunks)
+    return [
+        HistoryPage(
+            number=number,
+            count=count,
+            src=history_src(number),
+            months=views.months_of(chunk),
+            previous=history_src(number - 1) if number > 1 else None,
+            next=history_src(number + 1) if number < count else None,
+            years=tuple(years.items()),
+        )
+        for number, chunk in enumerate(chunks, start=1)
+    ]
 
 
 # --- filters ----------------------------------------------------------------------------------------------
 
 
-def when(moment: datetime | None) -> str:
-    if moment is None:
-        return "—"
-    utc = moment.astimezone(UTC)
-    return f"{utc.day} {utc.strftime('%b %Y, %H:%M')} UTC"
+def _local(context: Context, moment: datetime) -> datetime:
+    """Server-rendered times are in the organisation's zone; watchbill.js rewrites them in the reader's."""
+    site = context.get("site")
+    return moment.astimezone(zone(site.time_zone) if site is not None else UTC)
 
 
-def short_when(moment: datetime | None) -> str:
+def _abbreviation(local: datetime) -> str:
+    name = local.tzname() or "UTC"
+    return "UTC" if name in ("UTC", "Etc/UTC") else name
+
+
+@pass_context
+def when(context: Context, moment: datetime | None) -> str:
     if moment is None:
         return "—"
-    utc = moment.astimezone(UTC)
-    return f"{utc.day} {utc.strftime('%b, %H:%M')} UTC"
+    local = _local(context, moment)
+    return f"{local.day} {local.strftime('%b %Y, %H:%M')} {_abbreviation(local)}"
+
+
+@pass_context
+def short_when(context: Context, moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    local = _local(context, moment)
+    return f"{local.day} {local.strftime('%b, %H:%M')} {_abbreviation(local)}"
 
 
 def day_text(value: date | None) -> str:
@@ -92,13 +158,13 @@ def duration(value: timedelta | None) -> str:
     seconds = round(value.total_seconds())
     if seconds < 60:
         return f"{seconds} s"
-    minutes = seconds // 60
+    minutes = round(seconds / 60)  # rounded, not truncated: 3 h 5 min 40 s reads 3 h 6 min
     if minutes < 60:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
+    days, hours = divmod(round(hours + minutes / 60), 24)
     return f"{days} d {hours} h" if hours else f"{days} d"
 
 
@@ -147,6 +213,7 @@ def environment() -> Environment:
         zip_text=zip_text,
     )
     env.globals.update(link=link, svg=svg, Column=svg.Column, Bar=svg.Bar, ASSET_DIR=ASSET_DIR)
+    env.globals.update(HOME_MONTH_LIMIT=HOME_MONTH_LIMIT)
     return env
 
 
@@ -161,7 +228,7 @@ def _page(template: str, src: str, site: SiteView, directory_urls: bool, **conte
     body = _BLANK_LINES.sub("\n", body.strip())
     title = context.get("title", site.title)
     description = context.get("description", site.description or site.title)
-    return front_matter(title, description) + body + "\n"
+    return front_matter(title, description, searchable=src in SEARCHABLE) + body + "\n"
 
 
 def render_pages(site: SiteView, *, directory_urls: bool = True) -> Files:
@@ -170,14 +237,16 @@ def render_pages(site: SiteView, *, directory_urls: bool = True) -> Files:
     files["index.md"] = _page(
         "status.html", "index.md", site, directory_urls, title=site.title, description=desc, view=site.status
     )
-    files["history.md"] = _page(
-        "history.html",
-        "history.md",
-        site,
-        directory_urls,
-        title="Incident history",
-        description=f"Every incident {site.organisation} has published, by month.",
-    )
+    for history in history_pages(site):
+        files[history.src] = _page(
+            "history.html",
+            history.src,
+            site,
+            directory_urls,
+            title="Incident history" if history.number == 1 else f"Incident history, page {history.number}",
+            description=f"Every incident {site.organisation} has published, by month, newest first.",
+            history=history,
+        )
     files["reliability.md"] = _page(
         "reliability.html",
         "reliability.md",

@@ -6,6 +6,7 @@ Layout of a checkout of the data branch (``watchbill-data`` by default)::
     log/2026-11-23.tsv     one file per UTC day, appended by each run (see ``logfile``)
     days/2026-11.tsv       daily aggregates, one line per probe per finished day (see ``days``)
     episodes.json          which incident each failing probe has open (owned by the lifecycle)
+    heartbeats.json        when each heartbeat probe's job last reported (see ``heartbeats``)
     paging/INC-….jsonl     what was sent for a record on the base branch, and its acks (``paging.journal``)
 
 Current state (consecutive counts, last result) is not stored separately: it is the day's header plus the
@@ -46,6 +47,7 @@ This branch is written by `watchbill lifecycle` after every probe run, and by `w
 - `log/YYYY-MM-DD.tsv`: every run of the day (seconds since midnight UTC, run id, one entry per probe).
 - `days/YYYY-MM.tsv`: one line per probe per finished day (checks, failures, latency).
 - `episodes.json`: which incident record each failing probe has open.
+- `heartbeats.json`: when each heartbeat probe's job last reported (written by `watchbill heartbeat ping`).
 - `paging/INC-YYYY-NNNN.jsonl`: escalation steps claimed and sent, and acknowledgements, for records on the
   main branch (written by `watchbill escalate run` and `watchbill ack`).
 """

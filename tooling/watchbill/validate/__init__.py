@@ -256,6 +256,7 @@ def validate(
     use_cache: bool = True,
     cache_directory: Path | None = None,
     jobs: int | None = None,
+    clock: bool = True,
 ) -> Report:
     files, problems = discover(root)
     if not files and not problems:
@@ -267,7 +268,7 @@ def validate(
     for _, _, file_problems in results:
         problems.extend(file_problems)
     org, findings = assemble(root, results)
-    findings.extend(crossref.check(org, now=now))
+    findings.extend(crossref.check(org, now=now, clock=clock))
     locator = Locator(root)
     problems.extend(locator.problem(f) for f in findings)
     if cache is not None:
@@ -276,8 +277,13 @@ def validate(
 
 
 def load_organisation(root: Path, *, now: datetime, use_cache: bool = True) -> Organisation:
-    """For commands that act on the data: refuse to act on an organisation with errors."""
-    report = validate(root, now=now, use_cache=use_cache)
+    """For commands that act on the data: refuse to act on an organisation with errors.
+
+    ``now`` is the instant the command acts or asks at (``--at``). Records are not judged against it
+    (see :func:`crossref.check`): the operation checks the record it changes, and ``validate`` judges
+    every record against the real present.
+    """
+    report = validate(root, now=now, use_cache=use_cache, clock=False)
     if report.errors:
         raise InvalidOrganisation(list(report.errors))
     return report.organisation

@@ -8,17 +8,18 @@ from __future__ import annotations
 import re
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 
-from ..fields import format_duration, format_instant
+from ..fields import format_duration, format_instant, zone
 from ..files.loader import Loc
 from ..incidents.ids import IncidentId
-from ..models import Incident, Postmortem, Step, split_target
-from ..oncall import first_gap
+from ..models import Incident, Postmortem, Schedule, Step, split_target
+from ..oncall import first_gap, shifts
 from ..organisation import Organisation, Source
 from ..problems import Level
-from .workflows import PROBE_WORKFLOW, probe_regions
+from .workflows import PROBE_WORKFLOW, SITE_WORKFLOW, probe_regions
+from .zones import advice
 
 _ENV_REF = re.compile(r"\$\{[A-Z_][A-Z0-9_]*\}")
 _SAFE_LITERAL_SCHEMES = ("mailto://", "mailtos://", "json://", "jsons://", "form://", "xml://")
@@ -56,7 +57,14 @@ def _unknown(
         yield Finding(path, full, "error", f"unknown {kind} '{ident}' (known: {known})", rule)
 
 
-def check(org: Organisation, *, now: datetime) -> list[Finding]:
+def check(org: Organisation, *, now: datetime, clock: bool = True) -> list[Finding]:
+    """Every finding; ``clock=False`` leaves out the rules that judge records against ``now``.
+
+    Those rules (a record dated in the future, an overdue postmortem, coverage gaps ahead) are about the
+    present, not about whether the data holds together: a command acting or asking at ``--at`` loads the
+    organisation without them, so back-dating one record or asking who was on call in March never trips
+    over an unrelated record dated later. ``validate`` runs them against the real present.
+    """
     findings: list[Finding] = []
     for rule in (
         _file_names,
@@ -64,15 +72,19 @@ def check(org: Organisation, *, now: datetime) -> list[Finding]:
         _channels,
         _severities,
         _schedules,
-        _schedule_gaps,
         _policies,
         _services,
         _probe_regions,
         _incidents,
         _maintenance,
         _settings,
+        _status_page_url,
+        _timezones,
     ):
         findings.extend(rule(org, now))
+    if clock:
+        for timed in CLOCK_RULES:
+            findings.extend(timed(org, now))
     return findings
 
 
@@ -418,6 +430,11 @@ def _incidents(org: Organisation, now: datetime) -> Iterator[Finding]:
                     "updates must be listed oldest first",
                     "timestamps-order",
                 )
+
+
+def _incidents_against_clock(org: Organisation, now: datetime) -> Iterator[Finding]:
+    for incident in org.incidents.values():
+        source = org.source("incident", incident.id)
         if incident.started_at > now:
             yield Finding(
                 source.path,
@@ -470,3 +487,93 @@ def _settings(org: Organisation, now: datetime) -> Iterator[Finding]:
             ("default_escalation",),
             "unknown-policy",
         )
+
+
+def _timezones(org: Organisation, now: datetime) -> Iterator[Finding]:
+    """Zone names that load but mislead (``EST``, ``US/Eastern``): say which name to write."""
+    named: list[tuple[str, Source]] = [(s.timezone, org.source("schedule", s.id)) for s in org.schedules.values()]
+    named += [(p.timezone, org.source("person", p.id)) for p in org.people.values()]
+    named += [(m.timezone, org.source("maintenance", m.id)) for m in org.maintenance.values()]
+    named.append((org.settings.timezone, Source("policies/settings.yaml")))
+    for name, source in named:
+        text = advice(name)
+        if text is not None:
+            path, loc = _at(source, "timezone")
+            yield Finding(path, loc, "warning", text, "timezone-alias")
+
+
+STEP_HORIZON = timedelta(days=90)
+"""How far ahead to name the weeks in which a schedule member a step cannot reach is on call."""
+
+
+def _step_members(org: Organisation, now: datetime) -> Iterator[Finding]:
+    """A step that reaches someone, but not every member of a schedule it targets: name the weeks it fails."""
+    if org.is_broken("channel", "*") or org.is_broken("person", "*"):
+        return
+    for policy in org.policies.values():
+        source = org.source("policy", policy.id)
+        for si, step in enumerate(policy.steps):
+            targets = [split_target(t) for t in step.targets]
+            if not any(_reachable(org, kind, ident, step.via) for kind, ident in targets):
+                continue  # the step reaches nobody at all: escalation-unreachable says so
+            for kind, ident in targets:
+                schedule = org.schedules.get(ident) if kind == "schedule" else None
+                if schedule is not None:
+                    yield from _unreachable_members(org, source, si, step, schedule, now)
+
+
+def _unreachable_members(
+    org: Organisation, source: Source, si: int, step: Step, schedule: Schedule, now: datetime
+) -> Iterator[Finding]:
+    missing = sorted(m for m in _members(schedule) if m in org.people and not _reachable(org, "person", m, step.via))
+    if not missing:
+        return
+    timeline = shifts(schedule, now, now + STEP_HORIZON)
+    channels = ", ".join(step.via) if step.via else "any channel"
+    path, loc = _at(source, *(("steps", si, "via") if step.via else ("steps", si)))
+    for person in missing:
+        weeks = sorted({week_of(s.start, schedule.timezone) for s in timeline if s.person == person})
+        when = f"not on call in the next {STEP_HORIZON.days} days"
+        if weeks:
+            when = f"on call the weeks of {', '.join(weeks)} in the next {STEP_HORIZON.days} days"
+        yield Finding(
+            path,
+            loc,
+            "warning",
+            f"step {si + 1} reaches nobody while {person} is on call for '{schedule.id}': no contact on "
+            f"{channels} ({when}); add one in schedules/people.yaml or another channel to via",
+            "escalation-member-unreachable",
+        )
+
+
+def _members(schedule: Schedule) -> set[str]:
+    """Everyone the schedule can put on call: layer members, dated members, override people."""
+    members = {m for layer in schedule.layers for m in layer.members}
+    members |= {m for layer in schedule.layers for change in layer.changes for m in change.members}
+    return members | {o.person for o in schedule.overrides}
+
+
+def week_of(instant: datetime, zone_name: str) -> str:
+    """The Monday of the local week ``instant`` falls in, as an ISO date."""
+    day = instant.astimezone(zone(zone_name)).date()
+    return (day - timedelta(days=day.weekday())).isoformat()
+
+
+CLOCK_RULES = (_schedule_gaps, _incidents_against_clock, _step_members)
+"""The rules that judge records against the present (see :func:`check`)."""
+
+
+def _status_page_url(org: Organisation, now: datetime) -> Iterator[Finding]:
+    """A published site needs its own address: the API's page.url, feed links and shortlinks are made from it."""
+    if org.settings.status_page.url or not (org.root / SITE_WORKFLOW).is_file():
+        return
+    yield Finding(
+        "policies/settings.yaml",
+        ("status_page",),
+        "error",
+        f"{SITE_WORKFLOW.as_posix()} publishes the status site, but status_page has no url; add the line "
+        "'  url: https://status.example.com' under 'status_page:' (the address readers open, e.g. "
+        "https://ORG.github.io/REPO/ on GitHub Pages)",
+        "status-page-url",
+        at_key=True,
+    )

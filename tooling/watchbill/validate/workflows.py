@@ -9,6 +9,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 PROBE_WORKFLOW = Path(".github") / "workflows" / "probe.yml"
+SITE_WORKFLOW = Path(".github") / "workflows" / "site.yml"
+"""Its presence means the organisation publishes a status site (which then needs ``status_page.url``)."""
 
 
 def probe_regions(root: Path) -> list[str] | None:

@@ -55,3 +55,24 @@
     }
   }
 })();
+
+/* Times in the reader's zone. The page is written in the organisation's zone (and says so); with JavaScript each
+   <time datetime> is rewritten in the reader's zone and keeps the organisation's wording as its tooltip. */
+(function () {
+  "use strict";
+  if (!window.Intl || !Intl.DateTimeFormat) { return; }
+  var note = document.querySelector("[data-wb-zone]");
+  var reader = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (!note || !reader || reader === note.getAttribute("data-wb-zone")) { return; }
+  var format = new Intl.DateTimeFormat("en-GB", {
+    day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+  });
+  Array.prototype.forEach.call(document.querySelectorAll(".wb time[datetime]"), function (element) {
+    var moment = new Date(element.getAttribute("datetime"));
+    if (isNaN(moment.getTime()) || element.getAttribute("datetime").length < 11) { return; }
+    element.title = element.textContent;
+    element.textContent = format.format(moment);
+  });
+  note.textContent = "Times are in your time zone (" + reader + "); the organisation's is " +
+    note.getAttribute("data-wb-zone") + ".";
+})();

@@ -37,6 +37,8 @@ class SiteView:
     schedules: tuple[ScheduleView, ...] = ()
     policies: tuple[PolicyView, ...] = ()
     page_id: str = field(default="")
+    time_zone: str = "UTC"
+    """The organisation's zone (settings ``timezone``): pages state it, the API names it."""
 
 
 def build(org: Organisation, snapshot: Snapshot | None, audience: Audience, now: datetime) -> SiteView:
@@ -65,4 +67,5 @@ def build(org: Organisation, snapshot: Snapshot | None, audience: Audience, now:
         schedules=schedule_views(scope) if scope.internal else (),
         policies=policy_views(scope) if scope.internal else (),
         page_id=slug(org.settings.organisation),
+        time_zone=org.settings.timezone,
     )

@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from markupsafe import Markup
 
 from ... import metrics
-from ...models import Incident
+from ...models import Incident, Update
+from ...models.service import runbooks
 from ..audience import incident_visible, postmortem_visible
 from ..markdown import render, render_inline
 from .base import IMPACT_LABEL, UPDATE_LABEL, Scope
@@ -25,12 +26,24 @@ class IncidentRef:
 
 
 @dataclass(frozen=True)
+class StatusChange:
+    """One service's status set by an update (Statuspage's ``affected_components`` entry)."""
+
+    service_id: str
+    name: str
+    old_status: str
+    new_status: str
+
+
+@dataclass(frozen=True)
 class UpdateView:
     at: datetime
     status: str
     status_label: str
     message: Markup
     message_text: str
+    changes: tuple[StatusChange, ...] | None = None
+    """What this update changed; None when it changed no service's status."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,10 @@ class PostmortemView:
     got_lucky: tuple[Markup, ...]
     action_items: tuple[ActionItemView, ...]
     authors: tuple[str, ...]
+    timeline: tuple[tuple[datetime, Markup], ...] = ()
+    """The engineering timeline, oldest first."""
+    review_at: datetime | None = None
+    reviewed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,12 @@ class IncidentInternal:
     roles: tuple[tuple[str, str], ...]
     labels: tuple[str, ...]
     timeline: tuple[TimelineView, ...]
+    targets: tuple[metrics.TargetCheck, ...] = ()
+    """The severity's targets against what happened (acknowledge, first update, cadence, resolve)."""
+    channel: str | None = None
+    """Where responders meet: a chat channel name or a link."""
+    runbooks: tuple[tuple[str, str], ...] = ()
+    """(service id, URL) for each affected service with a runbook; the fired probe's own first."""
 
 
 @dataclass(frozen=True)
@@ -175,10 +198,39 @@ def _related(scope: Scope, incident: Incident) -> tuple[IncidentRef, ...]:
     )
 
 
+def _declared(incident: Incident, update: Update, first: bool) -> dict[str, str]:
+    """The statuses an update sets: its own list, else (older records) the peak impact first, back at the end."""
+    if update.services:
+        return {a.service: a.status for a in update.services}
+    if any(u.services for u in incident.updates):
+        return {}
+    if update.status == "resolved":
+        return {a.service: "operational" for a in incident.services}
+    return {a.service: a.impact for a in incident.services} if first else {}
+
+
+def status_changes(scope: Scope, incident: Incident) -> dict[int, tuple[StatusChange, ...]]:
+    """Per update (by object id), the services whose status it changed, walking the updates oldest first."""
+    shown = scope.service_ids
+    current: dict[str, str] = {}
+    out: dict[int, tuple[StatusChange, ...]] = {}
+    for index, update in enumerate(sorted(incident.updates, key=lambda u: u.at)):
+        changed = []
+        for service, status in _declared(incident, update, index == 0).items():
+            old = current.get(service, "operational")
+            current[service] = status
+            if service in shown and old != status:
+                changed.append(StatusChange(service, scope.org.services[service].name, old, status))
+        if changed:
+            out[id(update)] = tuple(changed)
+    return out
+
+
 def incident_view(scope: Scope, incident: Incident) -> IncidentView:
     severity = scope.org.severities.get(incident.severity)
+    changes = status_changes(scope, incident)
     updates = tuple(
-        UpdateView(u.at, u.status, UPDATE_LABEL[u.status], render(u.message), u.message)
+        UpdateView(u.at, u.status, UPDATE_LABEL[u.status], render(u.message), u.message, changes.get(id(u)))
         for u in sorted(incident.updates, key=lambda u: u.at, reverse=True)
     )
     pm_visible = postmortem_visible(incident, scope.audience)
@@ -244,6 +296,9 @@ def postmortem_view(scope: Scope, incident: Incident) -> PostmortemView:
         got_lucky=tuple(render_inline(x) for x in pm.got_lucky),
         action_items=_action_items(scope, incident),
         authors=tuple(scope.person(a) for a in pm.authors) if scope.internal else (),
+        timeline=tuple((e.at, render_inline(e.message)) for e in sorted(pm.timeline, key=lambda e: e.at)),
+        review_at=pm.review_at if scope.internal else None,
+        reviewed_at=pm.reviewed_at if scope.internal else None,
     )
 
 
@@ -255,7 +310,19 @@ def incident_internal(scope: Scope, incident: Incident) -> IncidentInternal:
         TimelineView(e.at, e.kind, render(e.message), scope.person(e.by) if e.by else None)
         for e in sorted(incident.timeline, key=lambda e: e.at)
     )
-    return IncidentInternal(incident.visibility, incident.probe, roles, tuple(incident.labels), timeline)
+    severity = scope.org.severities.get(incident.severity)
+    targets = tuple(metrics.target_checks(incident, severity.targets, scope.now)) if severity else ()
+    affected = [a.service for a in incident.services]
+    return IncidentInternal(
+        incident.visibility,
+        incident.probe,
+        roles,
+        tuple(incident.labels),
+        timeline,
+        targets,
+        channel=incident.channel,
+        runbooks=tuple(runbooks(scope.org.services, affected, incident.probe)),
+    )
 
 
 def months_of(incidents: Sequence[IncidentView]) -> tuple[MonthView, ...]:

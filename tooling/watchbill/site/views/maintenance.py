@@ -54,7 +54,7 @@ def maintenance_view(scope: Scope, window: Maintenance, occurrence: windows.Wind
         end=occurrence.end,
         state=_state(occurrence, scope.now),
         recurrence=recurrence,
-        created_at=window.start or occurrence.start,
+        created_at=window.announced_at or window.start or occurrence.start,
     )
 
 

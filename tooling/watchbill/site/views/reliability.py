@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from ... import metrics
 from ..audience import postmortem_visible
@@ -42,6 +43,12 @@ class ReliabilityView:
     repeats: tuple[RepeatView, ...]
     detection: metrics.DetectionMix
     slos: tuple[SloView, ...]
+    targets: tuple[metrics.TargetRow, ...] = ()
+    action_items: metrics.ActionItemCompletion = field(default_factory=metrics.ActionItemCompletion)
+    repeat_rate: metrics.RepeatRate | None = None
+    quarters: tuple[str, ...] = ()
+    per_service: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    """Service name and its incidents per quarter, oldest quarter first."""
 
 
 def _response(scope: Scope) -> tuple[ResponseRow, ...]:
@@ -73,4 +80,19 @@ def reliability_view(scope: Scope, services: Sequence[ServiceView]) -> Reliabili
         repeats=_repeats(scope),
         detection=metrics.detection_mix(incidents),
         slos=tuple(SloView(s.id, s.name, s.slo) for s in services if s.slo is not None),
+        targets=tuple(
+            metrics.target_attainment(incidents, {k: v.targets for k, v in scope.org.severities.items()}, scope.now)
+        ),
+        action_items=metrics.action_item_completion(
+            [i for i in incidents if postmortem_visible(i, scope.audience)], scope.now.date()
+        ),
+        repeat_rate=metrics.repeat_rate(incidents),
+        **_per_service(scope),
     )
+
+
+def _per_service(scope: Scope) -> dict[str, Any]:
+    quarters, table = metrics.per_service_quarter(scope.incidents, now=scope.now)
+    names = {s.id: s.name for s in scope.org.services.values()}
+    rows = tuple((names.get(s, s), tuple(c)) for s, c in table.items() if s in scope.service_ids)
+    return {"quarters": tuple(quarters), "per_service": rows}

@@ -9,13 +9,15 @@ from typing import Literal
 
 from ... import maintenance as windows
 from ... import metrics
-from ...models import Incident, Service
+from ...models import Incident, Maintenance, Service
 from ...state.snapshot import ProbeState
 from .. import status as st
 from .base import IMPACT_LABEL, Scope, format_percent
 
 DayLevel = Literal["ok", "minor", "major", "critical", "nodata"]
 SPARK_SAMPLES = 48
+DAY_INCIDENTS = 3
+"""Incidents named in one day's tooltip; a busy day says how many more, so 90 bars stay light."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,14 @@ class ServiceView:
     sparkline: Sparkline | None
     slo: metrics.SloStatus | None
     internal: ServiceInternal | None = None
+    changed_at: datetime | None = None
+    """When the records last said something about this service (incident, maintenance, probe streak)."""
+    uptime_recent: float | None = None
+    """Uptime over the last ``RECENT_DAYS``: the figure beside the bars a narrow screen shows."""
+
+
+RECENT_DAYS = 30
+"""Days of bars a phone shows (the CSS hides older ones below 600 px); their figure is labelled apart."""
 
 
 def _reading(scope: Scope, service: Service, own: Sequence[Incident]) -> st.Reading:
@@ -113,7 +123,45 @@ def service_view(scope: Scope, service: Service, position: int) -> ServiceView:
         sparkline=sparkline([s for s in states if s is not None]),
         slo=metrics.slo_status(service, days, now=scope.now),
         internal=service_internal(scope, service, states) if scope.internal else None,
+        changed_at=changed_at(scope, service, own, states),
+        uptime_recent=metrics.uptime_ratio(days[-RECENT_DAYS:]),
     )
+
+
+def changed_at(
+    scope: Scope, service: Service, own: Sequence[Incident], states: Sequence[ProbeState | None]
+) -> datetime | None:
+    """The latest moment, up to now, at which the data changed what this service shows."""
+    moments = [*_incident_moments(own), *_maintenance_moments(scope, service), *_probe_moments(states)]
+    return max((m for m in moments if m <= scope.now), default=None)
+
+
+def _incident_moments(own: Sequence[Incident]) -> list[datetime]:
+    moments: list[datetime] = []
+    for incident in own:
+        moments += [incident.started_at, *(u.at for u in incident.updates)]
+        moments += [m for m in (incident.mitigated_at, incident.resolved_at) if m is not None]
+    return moments
+
+
+def _maintenance_moments(scope: Scope, service: Service) -> list[datetime]:
+    moments: list[datetime] = []
+    for window in scope.maintenance:
+        shown = windows.current(window, scope.now) or _last_one_off(window) if service.id in window.services else None
+        if shown is not None:
+            moments += [shown.start, shown.end]
+    return moments
+
+
+def _probe_moments(states: Sequence[ProbeState | None]) -> list[datetime]:
+    found = [(s.first_failure_at, s.first_success_at) for s in states if s is not None]
+    return [m for pair in found for m in pair if m is not None]
+
+
+def _last_one_off(window: Maintenance) -> windows.Window | None:
+    if window.start is None or window.end is None:
+        return None
+    return windows.Window(window.start, window.end)
 
 
 def probe_states(scope: Scope, service: Service) -> list[ProbeState | None]:
@@ -183,7 +231,9 @@ def _day_facts(day: metrics.DayUptime, down: float, touching: Sequence[Incident]
         facts.append(f"{down_minutes} min down")
     if day.failures:
         facts.append(f"{day.failures} of {day.checks} checks failed")
-    for incident in touching:
+    for incident in touching[:DAY_INCIDENTS]:
         impact = next((a.impact for a in incident.services if a.service == service_id), "degraded_performance")
         facts.append(f"{IMPACT_LABEL[impact]}: {incident.title}")
+    if len(touching) > DAY_INCIDENTS:
+        facts.append(f"{len(touching) - DAY_INCIDENTS} more incidents (see the history)")
     return facts or ["no incidents"]
