@@ -101,8 +101,9 @@ def scale(work: Path, files: int, rows: list[tuple[str, str]]) -> Path:
     rows.append((f"{files:,} files: validate cold CPU / baseline", verdict(cold_cpu / base_cpu, 1.2, "x", less=False)))
     changed = root / "incidents" / "2024" / "INC-2024-0001.yaml"
     changed.write_text(changed.read_text() + "# changed\n")
-    wall, _, rss, _ = watchbill("validate", str(root), env=env)
+    wall, cpu, rss, _ = watchbill("validate", str(root), env=env)
     rows.append((f"{files:,} files: warm, one file changed, wall", verdict(wall, 0.5, "s")))
+    rows.append((f"{files:,} files: warm, one file changed, CPU", f"{cpu:.3f} s (wall depends on the machine's load)"))
     limit = 100 if files <= 10_000 else 400
     rows.append((f"{files:,} files: peak RSS (cold run)", verdict(cold_rss, limit, "MB")))
     rows.append((f"{files:,} files: peak RSS (warm run)", f"{rss:.0f} MB"))
@@ -149,6 +150,41 @@ def calendar(work: Path, rows: list[tuple[str, str]], count: int = 1000) -> None
     rows.append(("oncall calendar --format json: CPU / library", verdict(json_cpu / library, 1.5, "x", less=False)))
     rows.append(("oncall calendar: peak RSS (text, json)", verdict(max(rss, json_rss), 200, "MB")))
     rows.append(("oncall calendar: rows printed", f"{len(listed.splitlines()) - 1:,}"))
+    report(root, env, library, rows)
+
+
+def report(root: Path, env: dict[str, str], shifts_cpu: float, rows: list[tuple[str, str]]) -> None:
+    """``oncall report`` for the calendar's year and organisation, against the library computing the same."""
+    from datetime import datetime
+
+    import bench_oncall
+
+    from watchbill.oncall.report import schedule_report
+    from watchbill.validate import load_organisation
+
+    org = load_organisation(root, now=datetime.fromisoformat(NOW))
+    started = time.process_time()
+    for schedule_id in sorted(org.schedules):
+        schedule_report(org.schedules[schedule_id], org.people, bench_oncall.YEAR_START, bench_oncall.YEAR_END)
+    library = time.process_time() - started
+    args = ["oncall", "report", "--root", str(root), "--from", "2026-01-01", "--to", "2026-12-31"]
+    _, cpu, rss, _ = watchbill(*args, env=env)
+    _, json_cpu, json_rss, _ = watchbill(*args, "--format", "json", env=env)
+    figure = f"{library:.2f} s ({library / shifts_cpu:.1f}x the shifts alone)"
+    rows.append(("oncall report, same year and schedules: library CPU", figure))
+    rows.append(("oncall report: command CPU / library", verdict(cpu / library, 1.5, "x", less=False)))
+    rows.append(("oncall report --format json: CPU / library", verdict(json_cpu / library, 1.5, "x", less=False)))
+    rows.append(("oncall report: peak RSS (text, json)", verdict(max(rss, json_rss), 200, "MB")))
+
+
+def command_help(rows: list[tuple[str, str]]) -> None:
+    """A command's own help loads its command module, not the library (no limit given; 'fast too')."""
+    for command in ([], ["validate"], ["oncall"], ["oncall", "calendar"]):
+        runs = [watchbill(*command, "--help") for _ in range(7)]
+        wall = statistics.median(r[0] for r in runs)
+        cpu = statistics.median(r[1] for r in runs)
+        label = " ".join(["watchbill", *command, "--help"])
+        rows.append((f"{label} wall, CPU (median of 7)", f"{wall:.3f} s, {cpu:.3f} s"))
 
 
 PROBES = """
@@ -196,6 +232,7 @@ def run() -> list[tuple[str, str]]:
     work = Path(tempfile.mkdtemp(prefix="wb-bench-waits-"))
     try:
         startup(rows, work / "cache-example")
+        command_help(rows)
         root = scale(work, 10_000, rows)
         diff(root, rows)
         shutil.rmtree(root)

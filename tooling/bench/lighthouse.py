@@ -9,7 +9,11 @@ into a project-local folder on first use, never globally, and never downloads a 
 
 (Lighthouse 12 is the last line that runs on Node 20; 13 needs Node 22.19.)
 
-    /work/venv/bin/python tooling/bench/lighthouse.py [--preset mobile|desktop] [--keep DIR]
+    .venv/bin/python tooling/bench/lighthouse.py [--preset mobile|desktop] [--incidents N] [--report FILE]
+
+``--incidents N`` audits a generated organisation (``bench_site``: N incidents, 50 services, 90 days of probe
+data) instead of the test organisation. The site is served gzip-compressed, as GitHub Pages serves it, and the
+figures include what the status page transferred (Lighthouse's ``total-byte-weight``).
 """
 
 from __future__ import annotations
@@ -61,20 +65,33 @@ def install() -> Path:
     return BINARY
 
 
-def build(directory: Path) -> Path:
+SERVICES = 50
+
+
+def build(directory: Path, incidents: int | None = None) -> Path:
+    """The example organisation's public site, or a generated one with ``incidents`` incidents."""
     from support.site_org import NOW, site_org, site_snapshot
 
     from watchbill.site.engine import build_site
     from watchbill.validate import load_organisation
 
-    root = site_org(directory / "org")
+    if incidents is None:
+        root = site_org(directory / "org")
+        snapshot: object = site_snapshot()
+    else:
+        sys.path.insert(0, str(HERE))
+        import bench_site
+
+        root = directory / "org"
+        bench_site.make_org(root, incidents, SERVICES)
+        snapshot = bench_site.make_snapshot(SERVICES)
     org = load_organisation(root, now=NOW, use_cache=False)
     result = build_site(
         root / "site" / "mkdocs.yml",
         organisation=org,
         audience="public",
         now=NOW,
-        snapshot=site_snapshot(),
+        snapshot=snapshot,  # type: ignore[arg-type]
         site_dir=directory / "out",
     )
     return result.site_dir
@@ -100,7 +117,10 @@ def audit(url: str, preset: str, report: Path | None = None) -> dict[str, float]
     result = json.loads(done.stdout)
     if report is not None:
         report.write_text(done.stdout)
-    return {name: float(result["categories"][name]["score"]) * 100 for name in CATEGORIES}
+    scores = {name: float(result["categories"][name]["score"]) * 100 for name in CATEGORIES}
+    scores["transferred KB"] = float(result["audits"]["total-byte-weight"]["numericValue"]) / 1024
+    scores["LCP s"] = float(result["audits"]["largest-contentful-paint"]["numericValue"]) / 1000
+    return scores
 
 
 def failed_audits(report: Path) -> list[str]:
@@ -117,26 +137,31 @@ def failed_audits(report: Path) -> list[str]:
 def run(preset: str = "mobile") -> list[tuple[str, str]]:
     from support.site_org import serve
 
-    with tempfile.TemporaryDirectory(prefix="watchbill-lighthouse-") as temp:
-        site = build(Path(temp))
-        with serve(site) as url:
-            scores = audit(url, preset)
-    return [(f"lighthouse {preset} {name}", f"{score:.0f}") for name, score in scores.items()]
+    rows = []
+    for incidents in (None, 1_000, 10_000):
+        with tempfile.TemporaryDirectory(prefix="watchbill-lighthouse-") as temp:
+            site = build(Path(temp), incidents)
+            with serve(site) as url:
+                scores = audit(url, preset)
+        data = "example data" if incidents is None else f"{incidents} incidents"
+        rows += [(f"lighthouse {preset} {data}: {name}", f"{score:.1f}") for name, score in scores.items()]
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", choices=("mobile", "desktop"), default="mobile")
     parser.add_argument("--report", type=Path, help="Also write Lighthouse's JSON report here.")
+    parser.add_argument("--incidents", type=int, help="Audit a generated organisation with this many incidents.")
     args = parser.parse_args()
     from support.site_org import serve
 
     with tempfile.TemporaryDirectory(prefix="watchbill-lighthouse-") as temp:
-        site = build(Path(temp))
+        site = build(Path(temp), args.incidents)
         with serve(site) as url:
             scores = audit(url, args.preset, args.report)
     for name, score in scores.items():
-        print(f"{name:15} {score:5.0f}")
+        print(f"{name:15} {score:7.1f}")
     if args.report:
         for line in failed_audits(args.report):
             print("  below 1:", line)

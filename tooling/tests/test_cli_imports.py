@@ -19,7 +19,7 @@ HEAVY = {"httpx", "httpcore", "git", "icalendar", "dns", "apprise", "jinja2", "m
 """Dependencies of single commands (probes, forge, iCalendar, notifications, the site)."""
 
 
-def imported_by(*args: str) -> set[str]:
+def imported_by(*args: str, cache: Path | None = None) -> set[str]:
     """Top-level packages and watchbill modules in ``sys.modules`` after running the CLI in a fresh process."""
     code = (
         "import json, sys\n"
@@ -31,6 +31,8 @@ def imported_by(*args: str) -> set[str]:
         "sys.stderr.write('\\n' + json.dumps(sorted(sys.modules)))\n"
     )
     env = {"PATH": "/usr/bin:/bin", "WATCHBILL_NOW": "2026-11-23T12:00:00Z", "HOME": str(REPO / ".nohome")}
+    if cache is not None:
+        env["WATCHBILL_CACHE_DIR"] = str(cache)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     modules = json.loads(done.stderr.strip().splitlines()[-1])
     return {m for m in modules if m.startswith("watchbill.")} | {m.split(".")[0] for m in modules}
@@ -45,6 +47,37 @@ def test_help_imports_no_command_and_no_model() -> None:
         "watchbill.errors",
         "watchbill.secrets",
     }
+
+
+@pytest.mark.slow
+def test_help_renders_without_rich() -> None:
+    # rich's help renderer (typer.rich_utils: markdown, syntax, tracebacks, attrs) costs more than the rest of
+    # start-up together; the help is click's plain text
+    assert not imported_by("--help") & {"rich", "markdown_it", "pygments", "attr"}
+
+
+LIBRARY = {"watchbill.models", "watchbill.validate", "watchbill.organisation", "watchbill.fields", "watchbill.oncall"}
+"""What running a command loads, and asking for its help does not."""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["validate"], ["oncall"], ["oncall", "calendar"], ["oncall", "report"]])
+def test_a_commands_help_imports_its_command_module_and_no_library(command: list[str]) -> None:
+    loaded = imported_by(*command, "--help")
+    assert f"watchbill.cli.{command[0]}" in loaded
+    assert not loaded & (HEAVY | LIBRARY | {"ruamel", "_ruamel_yaml", "croniter", "yaml"})
+    assert not {m for m in loaded if m.startswith("watchbill.") and not m.startswith("watchbill.cli")} - {
+        "watchbill.errors",
+        "watchbill.secrets",
+    }
+
+
+@pytest.mark.slow
+def test_the_calendar_loads_no_icalendar(tmp_path: Path) -> None:
+    args = ("oncall", "calendar", "--root", str(REPO), "--from", "2026-11-23", "--to", "2026-11-24")
+    loaded = imported_by(*args, cache=tmp_path)
+    assert "watchbill.oncall.queries" in loaded
+    assert not loaded & {"icalendar", "httpx", "git", "apprise", "dns", "jinja2"}
 
 
 @pytest.mark.slow

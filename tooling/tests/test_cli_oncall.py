@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from icalendar import Calendar
-from support.orgfactory import NOW, build_org
+from support.orgfactory import NOW, SCHEDULE, build_org
 from support.paging_org import paging_org
 from support.receivers import Receiver
 from typer.testing import CliRunner
@@ -52,6 +52,37 @@ def test_calendar_lists_only_the_chosen_persons_shifts(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert result.output.count("Bob Example") == 3 and "Alice" not in result.output  # from 16, 30 Nov, 14 Dec
+
+
+SWAP = """\
+overrides:
+  - person: alice
+    start: 2026-03-25T12:00:00+01:00
+    end: 2026-03-25T18:30:00+01:00
+    reason: swap
+"""
+
+
+def test_calendar_text_is_one_aligned_row_per_shift_in_the_schedules_clock_across_a_dst_change(
+    tmp_path: Path,
+) -> None:
+    root = build_org(tmp_path, {"schedules/primary.yaml": SCHEDULE + SWAP})
+    result = invoke(root, "oncall", "calendar", "--from", "2026-03-23", "--to", "2026-04-05")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "Schedule  Person                 Start                       End                         Hours   Layer\n"
+        "primary   Alice Example (alice)  Mon 2026-03-23 01:00 CET    Mon 2026-03-23 09:00 CET    8.0     Weekly\n"
+        "primary   Bob Example (bob)      Mon 2026-03-23 09:00 CET    Wed 2026-03-25 12:00 CET    51.0    Weekly\n"
+        "primary   Alice Example (alice)  Wed 2026-03-25 12:00 CET    Wed 2026-03-25 18:30 CET    6.5     override\n"
+        "primary   Bob Example (bob)      Wed 2026-03-25 18:30 CET    Mon 2026-03-30 09:00 CEST   109.5   Weekly\n"
+        "primary   Alice Example (alice)  Mon 2026-03-30 09:00 CEST   Mon 2026-04-06 02:00 CEST   161.0   Weekly\n"
+    )
+
+
+def test_calendar_says_so_when_nobody_is_on_call_in_the_range(tmp_path: Path) -> None:
+    result = invoke(build_org(tmp_path), "oncall", "calendar", "--from", "2025-01-01", "--to", "2025-01-02")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "nobody is on call in that range\n"
 
 
 def test_calendar_rejects_a_range_that_ends_before_it_starts(tmp_path: Path) -> None:

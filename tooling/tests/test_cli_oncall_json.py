@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from support.org_repo import make_repo
-from support.orgfactory import NOW, SCHEDULE, build_org
+from support.orgfactory import NOW, PEOPLE, SCHEDULE, build_org
 from typer.testing import CliRunner
 
 from watchbill.cli import app
@@ -78,6 +78,48 @@ def test_calendar_json_lists_the_persons_shifts_in_order(tmp_path: Path) -> None
     assert [s["person"]["id"] for s in data["shifts"]] == ["bob", "bob", "bob"]
     assert [s["start"] for s in data["shifts"]] == sorted(s["start"] for s in data["shifts"])
     assert data["shifts"][0]["start"] == "2026-11-23T00:00:00Z"  # cut at the range's start
+
+
+def test_calendar_json_is_the_documented_object_exactly_as_json_dumps_writes_it(tmp_path: Path) -> None:
+    # the calendar writes its rows itself, fast; they must stay what the JSON conventions promise
+    people = PEOPLE.replace("Alice Example", 'Zoë "Ali" Ødegaard')
+    swap = "overrides:\n  - person: alice\n    start: 2026-03-25T12:00:00+01:00\n    end: 2026-03-25T18:30:00.5+01:00\n"
+    root = build_org(tmp_path, {"schedules/people.yaml": people, "schedules/primary.yaml": SCHEDULE + swap})
+    result = invoke(root, "oncall", "calendar", "--from", "2026-03-23", "--to", "2026-04-05", "-f", "json")
+    assert result.exit_code == 0, result.output
+
+    def shift(person: str, start: str, end: str, seconds: int, layer: str | None = "Weekly") -> dict[str, Any]:
+        name = {"alice": 'Zoë "Ali" Ødegaard', "bob": "Bob Example"}[person]
+        return {
+            "schedule": "primary",
+            "person": {"id": person, "name": name},
+            "start": start,
+            "end": end,
+            "duration_seconds": seconds,
+            "layer": layer,
+            "override": layer is None,
+        }
+
+    expected = {
+        "from": "2026-03-23T00:00:00Z",
+        "to": "2026-04-06T00:00:00Z",
+        "shifts": [
+            shift("alice", "2026-03-23T00:00:00Z", "2026-03-23T08:00:00Z", 8 * 3600),
+            shift("bob", "2026-03-23T08:00:00Z", "2026-03-25T11:00:00Z", 51 * 3600),
+            shift("alice", "2026-03-25T11:00:00Z", "2026-03-25T17:30:00.500000Z", 23400, None),  # 23400.5 s
+            shift("bob", "2026-03-25T17:30:00.500000Z", "2026-03-30T07:00:00Z", 394200),  # 394199.5 s
+            shift("alice", "2026-03-30T07:00:00Z", "2026-04-06T00:00:00Z", 161 * 3600),
+        ],
+    }
+    assert result.stdout == json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_calendar_json_with_no_shifts_has_an_empty_list(tmp_path: Path) -> None:
+    result = invoke(
+        build_org(tmp_path), "oncall", "calendar", "--from", "2025-01-01", "--to", "2025-01-02", "-f", "json"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == '{\n  "from": "2025-01-01T00:00:00Z",\n  "to": "2025-01-03T00:00:00Z",\n  "shifts": []\n}\n'
 
 
 def test_report_json_counts_gaps_and_hours_in_seconds(tmp_path: Path) -> None:

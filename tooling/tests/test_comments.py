@@ -8,19 +8,21 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.github_server import FakeGitHub
 from support.org_repo import clone, git, make_repo, remote_branches, remote_file, remote_record
+from support.orgfactory import SETTINGS as ORG_SETTINGS
 from support.receivers import Receiver
 from typer.testing import CliRunner
 
 from watchbill.cli import app
 from watchbill.incidents import comments
 from watchbill.incidents.comments import CommandRefused
+from watchbill.paging.journal import CLAIM_LEASE
 
 BRANCH = "watchbill/inc-2026-0002"
 RECORD = "incidents/2026/INC-2026-0002.yaml"
@@ -47,6 +49,18 @@ people:
     name: Carol Example
     timezone: Europe/Berlin
 """
+
+
+SETTINGS = (
+    ORG_SETTINGS
+    + """\
+comments:
+  guests:
+    - github: Dana-Support
+      commands: [update, note]
+      reason: Customer support lead; posts the public updates
+"""
+)
 
 
 def channels(port: int) -> str:
@@ -79,6 +93,7 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def repo(tmp_path: Path, receiver: Receiver) -> tuple[Path, Path]:
     files = {
+        "policies/settings.yaml": SETTINGS,
         "schedules/people.yaml": PEOPLE,
         "policies/channels.yaml": channels(receiver.port),
         "policies/escalation/standard.yaml": POLICY,
@@ -293,6 +308,26 @@ def test_a_person_without_a_github_login_cannot_act_by_comment(
     assert data["action"] == "refused"
 
 
+def test_a_guest_from_the_settings_gives_the_commands_listed_for_them_and_no_others(
+    repo: tuple[Path, Path], github: FakeGitHub, pull: int, workflow: Workflow
+) -> None:
+    _, remote = repo
+    update = workflow.run(github.add_comment(pull, "/update Card payments fail; we are on it.", login="dana-support"))
+    assert (update["action"], update["person"]) == ("done", None)
+    note = workflow.run(github.add_comment(pull, "/note Three customers called.", login="dana-support"))
+    assert note["action"] == "done", note
+    resolve = workflow.run(github.add_comment(pull, "/resolve", login="dana-support"))
+    assert (resolve["action"], resolve["reason"]) == ("refused", "a guest may not give /resolve")
+    record = remote_record(remote, BRANCH, RECORD)
+    assert record.status == "investigating" and record.updates[-1].message == "Card payments fail; we are on it."
+    [noted] = [e for e in record.timeline if e.kind == "note" and "customers called" in e.message]
+    assert (noted.message, noted.by) == ("@dana-support (by comment): Three customers called.", None)
+    assert replies(github, pull)[-1].endswith(
+        "`/resolve` was not carried out: `policies/settings.yaml` lets @dana-support give `/update`, `/note` by "
+        "comment, not `/resolve`; ask a responder listed in `schedules/people.yaml`. Nothing was changed."
+    )
+
+
 def test_bots_conversation_and_other_pull_requests_are_ignored(
     github: FakeGitHub, pull: int, workflow: Workflow
 ) -> None:
@@ -325,6 +360,49 @@ def test_a_re_delivered_comment_acts_once(
         (comment, "claimed", "alice-gh"),
         (comment, "done", "alice-gh"),
     ]
+
+
+class Killed(BaseException):
+    """The run is killed between claiming a comment and acting on it (a cancelled job, a lost runner)."""
+
+
+def test_a_comment_whose_run_was_killed_after_its_claim_acts_once_when_the_claim_expires(
+    repo: tuple[Path, Path], github: FakeGitHub, pull: int, workflow: Workflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, remote = repo
+    comment = github.add_comment(pull, "/update We rolled back the deploy.", login="alice-gh")
+
+    def killed(context: object, command: object) -> None:
+        raise Killed
+
+    with monkeypatch.context() as patched:
+        patched.setattr(comments, "_dispatch", killed)
+        with pytest.raises(Killed):
+            workflow.run(comment, at="2026-11-23T12:05:00Z")
+    assert replies(github, pull) == []
+    in_flight = workflow.run(comment, at="2026-11-23T12:19:59Z")  # the claim's lease is 15 minutes
+    assert (in_flight["action"], in_flight["reason"]) == ("repeated", "being answered")
+    assert workflow.run(comment, at="2026-11-23T12:20:00Z")["action"] == "done"
+    for minute in ("20", "36", "59"):  # the new claim has its outcome: never again
+        assert workflow.run(comment, at=f"2026-11-23T12:{minute}:30Z")["action"] == "repeated"
+    record = remote_record(remote, BRANCH, RECORD)
+    assert [u.message for u in record.updates].count("We rolled back the deploy.") == 1
+    assert len(replies(github, pull)) == 1
+    log = [json.loads(line) for line in remote_file(remote, "watchbill-data", LOG).splitlines()]
+    assert [(e["kind"], e["at"]) for e in log] == [
+        ("claimed", "2026-11-23T12:05:00Z"),
+        ("claimed", "2026-11-23T12:20:00Z"),
+        ("done", "2026-11-23T12:20:00Z"),
+    ]
+
+
+def test_a_claim_without_an_outcome_is_in_flight_until_its_lease_ends() -> None:
+    claimed = [{"comment": 7, "kind": "claimed", "at": "2026-11-23T12:05:00Z", "digest": "d"}]
+    at = datetime(2026, 11, 23, 12, 5, tzinfo=UTC)
+    assert comments.decide(claimed, 7, "d", at + CLAIM_LEASE - timedelta(seconds=1)) == "in_flight"
+    assert comments.decide(claimed, 7, "d", at + CLAIM_LEASE) == "act"
+    assert comments.decide([{**claimed[0], "at": "garbled"}], 7, "d", at) == "act"  # would never end otherwise
+    assert comments.decide(claimed, 8, "d", at) == "act"
 
 
 def test_an_edited_comment_does_not_act_again_and_says_so_once(
@@ -441,9 +519,22 @@ def test_a_github_login_github_would_refuse_is_a_located_error(tmp_path: Path) -
     result = CliRunner().invoke(app, ["validate", str(root), "--at", DECLARED])
     assert result.exit_code == 1
     assert result.output.startswith(
-        "schedules/people.yaml:5:13: error: people[0].github: the text '-alice' is not text matching "
-        "^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$ [invalid-value]\n"
+        "schedules/people.yaml:5:13: error: people[0].github: the text '-alice' is not a GitHub login: letters, "
+        "digits and single hyphens between them, not at either end [invalid-value]\n"
     )
+
+
+def test_two_people_on_one_github_login_is_an_error_at_the_second(tmp_path: Path) -> None:
+    from support.orgfactory import build_org
+
+    people = PEOPLE.replace("Bob-GH", "Alice-gh").replace("    contacts:\n      hook: alice\n", "")
+    root = build_org(tmp_path / "org", {"schedules/people.yaml": people})
+    result = CliRunner().invoke(app, ["validate", str(root), "--at", DECLARED])
+    assert result.exit_code == 1
+    assert (
+        "schedules/people.yaml:9:13: error: the GitHub login 'Alice-gh' is alice's already; a comment by it could "
+        "not be told apart, so neither may act by comment until one is changed [duplicate-github-login]\n"
+    ) in result.output
 
 
 @pytest.mark.slow
@@ -466,3 +557,11 @@ def test_an_update_commented_on_the_pull_request_is_on_the_status_page_after_one
         p for p in out.rglob("*") if p.is_file() and p.suffix in (".html", ".json") and words in p.read_text("utf-8")
     ]
     assert pages, "the update is on no page of the built site"
+
+
+def test_the_settings_know_every_comment_command() -> None:
+    from typing import get_args
+
+    from watchbill.models.settings import CommentCommand
+
+    assert set(get_args(CommentCommand)) == set(comments.USAGE)

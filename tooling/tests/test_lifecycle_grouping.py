@@ -251,6 +251,9 @@ def test_a_probe_that_fails_later_joins_the_open_incident_of_its_service(world: 
     world.step(NOW + STEP)
     world.step(NOW + 2 * STEP)
     assert world.record().probes == ["api/health"]
+    [pull] = world.github.pulls
+    assert "| Probe | `api/health` |" in pull.body
+    pull.body += "\n## Checklist (ours)\n- [x] status page updated\n"  # people write in the body too
 
     world.listener.down()
     world.step(NOW + 3 * STEP)
@@ -263,6 +266,38 @@ def test_a_probe_that_fails_later_joins_the_open_incident_of_its_service(world: 
     assert [u.status for u in record.updates] == ["investigating"], "a joining probe adds no public update"
     comments = world.github.comments(1)
     assert any("api/port" in c and "joined" in c for c in comments), comments
+    assert "| Probes | `api/health`, `api/port` |" in pull.body, "the table in the body follows the record"
+    assert "| Probe | `api/health` |" not in pull.body
+    assert pull.body.endswith("## Checklist (ours)\n- [x] status page updated\n")
+    patches = [path for method, path in world.github.calls if method == "PATCH"]
+    assert patches == ["/repos/example/ops/pulls/1"], "one PATCH, when the probe joined"
+
+
+def test_the_pull_request_table_is_rewritten_in_place_and_peoples_text_is_kept() -> None:
+    from watchbill.lifecycle.flow import pull_body, refresh_pull_body
+
+    record = Incident.model_validate(
+        {
+            "id": "INC-2026-0002",
+            "title": "API returns errors",
+            "severity": "SEV-2",
+            "status": "investigating",
+            "services": [{"service": "api", "impact": "major_outage"}],
+            "detected_by": "monitor",
+            "probe": "api/health",
+            "started_at": "2026-11-23T11:40:00Z",
+            "detected_at": "2026-11-23T11:45:00Z",
+        }
+    )
+    joined = record.model_copy(update={"probes": ["api/health", "api/port"]})
+    body = pull_body(record) + "\nNotes from the IC.\n"
+    assert refresh_pull_body(body, record) == body
+    assert refresh_pull_body(body, joined) == pull_body(joined) + "\nNotes from the IC.\n"
+    before_markers = "Opened.\n\n| | |\n|---|---|\n| Incident | `INC-2026-0002` |\n| Probe | `api/health` |\n\nMore."
+    refreshed = refresh_pull_body(before_markers, joined)
+    assert "`api/health`, `api/port`" in refreshed and refreshed.startswith("Opened.\n\n<!-- watchbill:summary -->")
+    assert refreshed.endswith("<!-- /watchbill:summary -->\n\nMore.")
+    assert refresh_pull_body("People replaced the whole body.", joined) == "People replaced the whole body."
 
 
 # ---------------------------------------------------------------- the plan's grouping rules (pure)

@@ -178,18 +178,18 @@ def test_a_maintenance_was_created_when_announced_not_when_it_starts(documents: 
     assert window["created_at"] < window["scheduled_for"]
 
 
-def test_the_feed_is_atom_with_one_entry_per_incident(site: views.SiteView) -> None:
+def test_the_feed_is_atom_with_one_entry_per_incident_and_maintenance(site: views.SiteView) -> None:
     root = ET.fromstring(feeds.feed(site))
     ns = {"a": "http://www.w3.org/2005/Atom"}
     assert root.tag == "{http://www.w3.org/2005/Atom}feed"
     entries = root.findall("a:entry", ns)
-    assert len(entries) == 4
+    assert len(entries) == 5  # four public incidents and the next deploy window
     first = entries[0]
     assert first.findtext("a:title", namespaces=ns) == "Elevated error rates on the Public API (Identified)"
     content = first.findtext("a:content", namespaces=ns) or ""
     assert "&lt;script&gt;" in content and "<script>" not in content
     ids = [e.findtext("a:id", namespaces=ns) for e in entries]
-    assert all(i and i.startswith("urn:uuid:") for i in ids) and len(set(ids)) == 4
+    assert all(i and i.startswith("urn:uuid:") for i in ids) and len(set(ids)) == 5
 
 
 def test_feed_entry_ids_are_stable_across_builds(site: views.SiteView) -> None:

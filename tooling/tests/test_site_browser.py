@@ -25,6 +25,8 @@ PAGES = [
     "incidents/INC-2026-0002/",
     "incidents/INC-2026-0005/",
     "postmortems/INC-2026-0005/",
+    "services/api/",
+    "services/web/",
 ]
 
 
@@ -93,6 +95,43 @@ def test_axe_finds_no_accessibility_violations(page: Any, base_url: str, path: s
     page.goto(base_url + path, wait_until="networkidle")
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_axe_finds_no_violations_in_dark_mode(browser: Any, base_url: str, path: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    with tab(browser, viewport={"width": 1280, "height": 900}) as dark:
+        dark.emulate_media(color_scheme="dark")
+        dark.goto(base_url + path, wait_until="networkidle")
+        assert dark.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+        results = Axe().run(dark)
+        assert results.violations_count == 0, results.generate_report()
+
+
+def test_a_service_page_offers_its_feeds_and_calendar(page: Any, base_url: str) -> None:
+    page.goto(base_url)
+    page.locator("#service-web").get_by_role("link", name="Website").click()
+    assert page.url == base_url + "services/web/"
+    alternates = page.locator("a[rel='alternate']")
+    found = {alternates.nth(i).get_attribute("type"): alternates.nth(i).get_attribute("href") for i in range(3)}
+    assert found == {
+        "application/atom+xml": "../../feeds/web.atom",
+        "application/feed+json": "../../feeds/web.json",
+        "text/calendar": "../../feeds/web.ics",
+    }
+    for href in found.values():
+        assert page.request.get(base_url + "services/web/" + href).ok
+
+
+def test_the_response_chart_reads_without_javascript(browser: Any, base_url: str) -> None:
+    with tab(browser, java_script_enabled=False) as plain:
+        plain.goto(base_url + "services/api/")
+        chart = plain.get_by_role("img", name="Response time of the health check of Public API")
+        assert chart.is_visible()
+        summary = plain.locator(".wb-response-summary").text_content() or ""
+        assert "Median (p50)" in summary and "95th percentile" in summary and "48, 0 failed" in summary
+        assert (plain.locator(".wb-response .wb-chart-label").first.text_content() or "").endswith("ms")
 
 
 @pytest.mark.parametrize("path", ["", "oncall/", "incidents/INC-2026-0002/", "postmortems/INC-2026-0006/"])

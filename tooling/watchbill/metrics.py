@@ -13,7 +13,8 @@ Severity targets (acknowledge, first update, resolve) are compared with the same
 update cadence is the longest gap between public updates while the incident was open.
 
 Uptime follows Statuspage's rule: a major outage counts fully as downtime, a partial outage as 30 %, degraded
-performance not at all. Where probe history exists for a day, the day's uptime is
+performance not at all, each phase at the status the updates gave the service then (the impact history), not
+the incident's worst. Where probe history exists for a day, the day's uptime is
 the worse of what the probes saw and what the incident records say, so neither source can hide the other.
 """
 
@@ -386,15 +387,48 @@ def impact_end(incident: Incident, now: datetime) -> datetime:
     return incident.mitigated_at or incident.resolved_at or now
 
 
+def impact_phases(incident: Incident, service_id: str) -> list[tuple[datetime, str]]:
+    """When the service's status changed during the incident, as (from, status), in time order.
+
+    From the start of impact the service had the status the first update gave it (what ``declare`` wrote);
+    each later update naming it changes it (Statuspage's affected components). A record whose updates name no
+    service at all (written before the history was kept, or by hand) has its peak impact throughout; a
+    service the first update left out was operational until an update named it."""
+    named = sorted(
+        ((u.at, c.status) for u in incident.updates for c in u.services if c.service == service_id),
+        key=lambda pair: pair[0],
+    )
+    peak = next((str(a.impact) for a in incident.services if a.service == service_id), "operational")
+    first = min(incident.updates, key=lambda u: u.at, default=None)
+    if first is None or not any(u.services for u in incident.updates):
+        return [(incident.started_at, peak)]
+    declared = next((str(c.status) for c in first.services if c.service == service_id), None)
+    if declared is None:
+        # a first update naming no service predates the history: what the record says is all we know;
+        # one naming others means this service joined later, operational until then
+        declared = "operational" if first.services else peak
+    phases = [(incident.started_at, declared)]
+    for at, status in named:
+        phases.append((max(at, incident.started_at), str(status)))
+    return phases
+
+
 def _intervals(incidents: Iterable[Incident], service_id: str, now: datetime) -> list[tuple[datetime, datetime, float]]:
-    """(start, end, weight) of every incident that took ``service_id`` down, cut at ``now``."""
+    """(start, end, weight) of every phase in which an incident took ``service_id`` down, cut at ``now``.
+
+    Each phase weighs what the service's status was then, not the incident's worst: ten minutes of major
+    outage followed by five hours of degraded performance is ten minutes of downtime."""
     intervals: list[tuple[datetime, datetime, float]] = []
     for incident in counted(incidents):
+        if not any(a.service == service_id for a in incident.services):
+            continue
         end = min(impact_end(incident, now), now)
-        for affected in incident.services:
-            weight = IMPACT_WEIGHT[affected.impact]
-            if affected.service == service_id and weight > 0 and end > incident.started_at:
-                intervals.append((incident.started_at, end, weight))
+        phases = impact_phases(incident, service_id)
+        for (start, status), following in zip(phases, [*phases[1:], (end, "")], strict=True):
+            weight = IMPACT_WEIGHT.get(status, 0.0)
+            stop = min(following[0], end)
+            if weight > 0 and stop > start:
+                intervals.append((start, stop, weight))
     return intervals
 
 

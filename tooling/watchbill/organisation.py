@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple, TypeVar
 
 from .errors import DataError
 from .files.loader import Loc
@@ -19,7 +20,7 @@ from .models import (
     Settings,
     Severity,
 )
-from .problems import Problem
+from .problems import Level, Problem
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,67 @@ class Source:
 
     path: str
     loc: Loc = ()
+
+
+_NOWHERE = Source("")
+
+Reference = tuple[str, str, Loc, str]
+"""(kind of record, id, where in the file, rule): one id a record names, to be found in the kind's table."""
+OwnFinding = tuple[Loc, Level, str, str]
+"""(where in the file, level, message, rule): a finding about a record that no other file can change."""
+
+
+class IncidentFacts(NamedTuple):
+    """What the cross-file rules need from one incident file: small, so validation can keep it for every
+    record (in memory and in its cache) instead of the record itself, which is built only when asked for."""
+
+    id: str
+    severity: str
+    status: str
+    started_at: str
+    resolved_at: str | None
+    postmortem_status: str | None
+    """None when the record has no postmortem."""
+    probe: str | None
+    references: tuple[Reference, ...]
+    own: tuple[OwnFinding, ...]
+
+
+M = TypeVar("M")
+
+
+class LazyRecords(Mapping[str, M]):
+    """Records by id, each built from its file the first time it is asked for, then kept.
+
+    Validation knows every id and where it lives without building the records: a command that asks for
+    one incident builds one, and ``validate`` builds none.
+    """
+
+    def __init__(self, paths: Mapping[str, str], build: Callable[[str], M]) -> None:
+        self._paths = paths
+        self._build = build
+        self._built: dict[str, M] = {}
+
+    def __getitem__(self, ident: str) -> M:
+        record = self._built.get(ident)
+        if record is None:
+            record = self._built[ident] = self._build(self._paths[ident])
+        return record
+
+    def __contains__(self, ident: object) -> bool:
+        return ident in self._paths
+
+    def materialize(self) -> None:
+        """Build every record now, for an organisation read from a folder that will not outlive it (a
+        scratch tree of another revision): later reads must not reach for files that are gone or changed."""
+        for ident in self._paths:
+            self[ident]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
 
 
 @dataclass
@@ -40,17 +102,20 @@ class Organisation:
     schedules: dict[str, Schedule] = field(default_factory=dict)
     policies: dict[str, EscalationPolicy] = field(default_factory=dict)
     services: dict[str, Service] = field(default_factory=dict)
-    incidents: dict[str, Incident] = field(default_factory=dict)
+    incidents: Mapping[str, Incident] = field(default_factory=dict)
+    """Built lazily from their files when the organisation comes from validation (see :class:`LazyRecords`)."""
     maintenance: dict[str, Maintenance] = field(default_factory=dict)
     sources: dict[tuple[str, str], Source] = field(default_factory=dict)
     broken: set[tuple[str, str]] = field(default_factory=set)
     """(kind, id or '*') of files that failed to load: references to them are not reported again."""
+    incident_facts: dict[str, IncidentFacts] = field(default_factory=dict)
+    """What the cross-file rules check for each incident; filled by validation."""
 
     def is_broken(self, kind: str, ident: str) -> bool:
         return (kind, "*") in self.broken or (kind, ident) in self.broken
 
     def source(self, kind: str, ident: str) -> Source:
-        return self.sources.get((kind, ident), Source(""))
+        return self.sources.get((kind, ident), _NOWHERE)
 
     def incident_path(self, incident_id: str) -> Path:
         """Where a loaded record's file is; a new record's place is its id's
@@ -69,7 +134,11 @@ class Organisation:
         return None
 
     def open_incidents(self) -> list[Incident]:
-        return sorted((i for i in self.incidents.values() if i.is_open), key=lambda i: i.started_at)
+        records = self.incidents
+        if isinstance(records, LazyRecords) and len(self.incident_facts) == len(records):
+            # Build only the open records: the facts know every record's status.
+            records = {i: records[i] for i, facts in self.incident_facts.items() if facts.status != "resolved"}
+        return sorted((i for i in records.values() if i.is_open), key=lambda i: i.started_at)
 
 
 class InvalidOrganisation(DataError):

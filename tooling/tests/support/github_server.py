@@ -246,6 +246,13 @@ class FakeGitHub:
         """The issue as an event payload carries it."""
         return self._issue_json(self.issues[number])
 
+    def add_pull(self, head: str, *, state: str = "open", merged: bool = False, base: str = "main") -> int:
+        """A pull request people opened earlier (its branch need not exist any more); returns its number."""
+        with self.lock:
+            pull = Issue(0, f"Change {head}", "", "someone", state=state, head=head, base=base)
+            pull.merged_at = "2026-11-01T09:00:00Z" if merged else None
+            return self._add(pull).number
+
     def merge(self, number: int) -> None:
         self.issues[number].state, self.issues[number].merged_at = "closed", "2026-11-23T13:00:00Z"
 

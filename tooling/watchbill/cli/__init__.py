@@ -98,7 +98,7 @@ _LOADED: dict[str, dict[str, Any]] = {}
 def load_module_commands(module: str) -> dict[str, Any]:
     """The click commands that ``watchbill.cli.<module>`` registers, imported and built once per process."""
     if module not in _LOADED:
-        holder = typer.Typer()
+        holder = typer.Typer(rich_markup_mode=None)  # plain help and usage errors, as the group's
         importlib.import_module(f"{__name__}.{module}").register(holder)
         _LOADED[module] = dict(typer.main.get_group(holder).commands)
     return _LOADED[module]
@@ -152,6 +152,7 @@ app = typer.Typer(
     help="Incident practice as code: validate, page, probe, and publish from one git repository.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # click's plain help: rich's help renderer alone costs more than the rest of start-up
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -6,17 +6,16 @@ import os
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
-from .. import clock
 from ..errors import UsageError, WatchbillError
-from ..fields import parse_instant
-from ..organisation import Organisation
-from ..problems import Problem, render
-from ..validate import load_organisation
+
+if TYPE_CHECKING:  # the library is imported where a command runs, so '<command> --help' stays light
+    from ..organisation import Organisation
+    from ..problems import Problem
 
 out = Console(highlight=False, soft_wrap=True, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
@@ -55,6 +54,9 @@ def find_root(explicit: Path | None) -> Path:
 
 
 def instant(text: str | None) -> datetime:
+    from .. import clock
+    from ..fields import parse_instant
+
     if text is None:
         return clock.now()
     try:
@@ -74,6 +76,8 @@ def report_failure(exc: WatchbillError) -> None:
 
 
 def print_problems(problems: list[Problem]) -> None:
+    from ..problems import render
+
     text = render(problems, "text")
     if text:
         err.print(text, markup=False)
@@ -81,4 +85,6 @@ def print_problems(problems: list[Problem]) -> None:
 
 def organisation(root: Path | None, now: datetime) -> Organisation:
     """Load for commands that act on the data; any error stops the command with the located problems."""
+    from ..validate import load_organisation
+
     return load_organisation(find_root(root), now=now)

@@ -6,32 +6,27 @@ or, with ``--format json``, as one JSON object (shapes in each command's help).
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from ..fields import parse_instant, zone
-from ..oncall.diff import Change, Review
-from ..oncall.queries import (
-    LoadReport,
-    OnCallNow,
-    Timeline,
-    ical_export,
-    load_report,
-    shift_calendar,
-    who_is_on_call,
-)
-from ..oncall.render import Shift
-from ..oncall.report import ScheduleReport
-from ..oncall.search import Stretch
-from ..organisation import Organisation
-from ..revision import review_schedules
-from .common import AtOption, RootOption, fail, find_root, instant, organisation, out
-from .output import FormatOption, emit, stream_json
+from .common import AtOption, RemoteOption, RootOption, fail, find_root, instant, organisation, out
+from .output import FormatOption, InstantTexts, LocalTimes, emit, stream_json, stream_json_texts
+
+if TYPE_CHECKING:  # the library is imported where a command runs, so 'oncall --help' stays light
+    from rich.table import Table
+
+    from ..oncall.diff import Change, Review
+    from ..oncall.queries import LoadReport, OnCallNow, Timeline
+    from ..oncall.render import Shift
+    from ..oncall.report import NightPaging, ScheduleReport
+    from ..oncall.search import Stretch
+    from ..organisation import Organisation
 
 ScheduleOption = Annotated[str | None, typer.Option("--schedule", "-s", help="Schedule id.", show_default=False)]
 ServiceOption = Annotated[
@@ -66,6 +61,8 @@ oncall_app = typer.Typer(
 
 def boundary(text: str | None, default: datetime, *, inclusive_date: bool = False) -> datetime:
     """A date or an instant from the command line; bad input ends the command with a usage error."""
+    from ..fields import parse_instant
+
     if text is None:
         return default
     try:
@@ -102,7 +99,8 @@ def window(
 
 
 def local(moment: datetime, zone_name: str) -> str:
-    return moment.astimezone(zone(zone_name)).strftime("%a %Y-%m-%d %H:%M %Z")
+    """``moment`` on the wall clock of ``zone_name``: ``Wed 2026-11-25 09:00 CET``."""
+    return _clock(zone_name, 0)(moment)
 
 
 def hours(span: timedelta) -> str:
@@ -115,6 +113,8 @@ def name_of(org: Organisation, person: str) -> str:
 
 
 def _now_text(org: Organisation, answer: OnCallNow) -> None:
+    from rich.table import Table
+
     table = Table(title=f"On call at {answer.at.strftime('%Y-%m-%d %H:%M UTC')}", title_justify="left")
     for column in ("Schedule", "On call", "Layer", "Until", "Next"):
         table.add_column(column)
@@ -142,22 +142,87 @@ _WHEN_WIDTH = len("Wed 2026-11-25 09:00 +0530")
 
 
 def _calendar_text(org: Organisation, timeline: Timeline, schedules: list[str]) -> None:
-    """One line per shift, written as it is computed; widths come from the organisation, not the rows."""
+    """One line per shift, written as it is computed; widths come from the organisation, not the rows.
+
+    A year of a thousand schedules is over half a million rows, so a row is one f-string of pieces made
+    once (the padded schedule and person, each instant's local text per zone, each length's hours, each
+    layer) and rows are written a batch at a time.
+    """
     person_width = max((len(name_of(org, p)) for p in org.people), default=6)
     widths = (max(8, *map(len, schedules)), max(6, person_width), _WHEN_WIDTH, _WHEN_WIDTH, 6)
+    pieces = _RowPieces(org, widths)
+    heads, lengths, tails = pieces.heads, pieces.lengths, pieces.tails
+    clock = _clock("UTC", _WHEN_WIDTH)
+    texts = clock.texts
     write = sys.stdout.write
-    rows = 0
+    lines = [_row(_CALENDAR_COLUMNS, widths)]
+    rows, current = 0, ""
     for shift in timeline.shifts:
-        if not rows:
-            write(_row(_CALENDAR_COLUMNS, widths))
-        zone_name = org.schedules[shift.schedule].timezone
-        layer = "override" if shift.override else shift.layer
-        cells = (shift.schedule, name_of(org, shift.person), local(shift.start, zone_name))
-        write(_row((*cells, local(shift.end, zone_name), hours(shift.duration), layer), widths))
+        if shift.schedule != current:  # shifts come schedule by schedule (for a person: in time order)
+            current = shift.schedule
+            clock = _clock(org.schedules[current].timezone, _WHEN_WIDTH)
+            texts = clock.texts
+        start = texts.get(shift.start) or clock(shift.start)
+        end = texts.get(shift.end) or clock(shift.end)
+        length = lengths.get(shift.end - shift.start) or pieces.length(shift)
+        head = heads.get((shift.schedule, shift.person)) or pieces.head(shift)
+        tail = tails.get((shift.layer, shift.override)) or pieces.tail(shift)
+        line = f"{head}{start}  {end}  {length}{tail}"
+        lines.append(line if tail != _BARE else line.rstrip() + "\n")
+        if len(lines) >= _BATCH:
+            write("".join(lines))
+            lines.clear()
         rows += 1
     if not rows:
-        write("nobody is on call in that range\n")
+        lines = ["nobody is on call in that range\n"]
+    write("".join(lines))
     sys.stdout.flush()
+
+
+_BATCH = 512
+"""Rows per ``write``."""
+
+
+class _RowPieces:
+    """The parts of calendar rows, each made once, so that a row is ``_row`` of its cells at the cost of a
+    few dictionary lookups."""
+
+    def __init__(self, org: Organisation, widths: tuple[int, ...]) -> None:
+        self.org, self.widths = org, widths
+        self.heads: dict[tuple[str, str], str] = {}
+        self.lengths: dict[timedelta, str] = {}
+        self.tails: dict[tuple[str, bool], str] = {}
+
+    def head(self, shift: Shift) -> str:
+        cells = (shift.schedule, name_of(self.org, shift.person))
+        head = "".join(cell.ljust(width) + "  " for cell, width in zip(cells, self.widths[:2], strict=True))
+        self.heads[shift.schedule, shift.person] = head
+        return head
+
+    def length(self, shift: Shift) -> str:
+        text = self.lengths[shift.duration] = hours(shift.duration).ljust(self.widths[4])
+        return text
+
+    def tail(self, shift: Shift) -> str:
+        """What follows the hours: two spaces and the layer. A blank layer name leaves a bare newline, and
+        the row is stripped as ``_row`` strips it (into the hours' padding)."""
+        layer = ("override" if shift.override else shift.layer).rstrip()
+        tail = self.tails[shift.layer, shift.override] = f"  {layer}\n" if layer else _BARE
+        return tail
+
+
+_BARE = "\n"
+
+
+_PADDED_CLOCKS: dict[tuple[str, int], LocalTimes] = {}
+
+
+def _clock(zone_name: str, width: int) -> LocalTimes:
+    """One clock per zone and width, shared by every schedule in that zone."""
+    clock = _PADDED_CLOCKS.get((zone_name, width))
+    if clock is None:
+        clock = _PADDED_CLOCKS[zone_name, width] = LocalTimes(zone_name, width)
+    return clock
 
 
 def _row(cells: tuple[str, ...], widths: tuple[int, ...]) -> str:
@@ -179,15 +244,32 @@ def _report_text(org: Organisation, answer: LoadReport) -> None:
             )
         else:
             out.print("no coverage gaps")
-        out.print(_load_table(org, report))
+        _print_unwrapped(_load_table(org, report))
         for share in report.layers:
             split = ", ".join(f"{p} {hours(h)} h" for p, h in share.hours.items())
             out.print(f"layer {share.layer}: balance {share.balance:.2f} ({split})", markup=False)
+        for load in report.people:
+            bad = ", ".join(f"{night:%a %Y-%m-%d} ({count})" for night, count in load.paging.bad_nights)
+            if bad:
+                out.print(f"nights with more than two pages, {name_of(org, load.person)}: {bad}", markup=False)
+    for note in answer.notes:
+        out.print(f"note: {note}", markup=False)
+
+
+def _print_unwrapped(table: Table) -> None:
+    """Never wrapped to the terminal's width: a header split over two lines is unreadable and breaks scripts
+    (rich caps a print's width at its console's, so a wider console writes to the same stream)."""
+    from rich.console import Console
+
+    Console(file=out.file, width=max(out.width, 160), highlight=False, emoji=False).print(table)
 
 
 def _load_table(org: Organisation, report: ScheduleReport) -> Table:
+    from rich.table import Table
+
     table = Table(box=None, pad_edge=False)
-    for column in ("Person", "Shifts", "Hours", "Night h", "Weekend h", "Longest stretch h", "Night hand-offs"):
+    columns = ("Person", "Shifts", "Hours", "Night h", "Weekend h", "Longest stretch h", "Night hand-offs")
+    for column in (*columns, "Night pages", "Nights >2 pages"):
         table.add_column(column, justify="left" if column == "Person" else "right")
     for load in report.people:
         table.add_row(
@@ -198,6 +280,8 @@ def _load_table(org: Organisation, report: ScheduleReport) -> Table:
             hours(load.weekend),
             hours(load.longest_stretch),
             str(load.night_handoffs),
+            str(load.paging.night_pages),
+            str(len(load.paging.bad_nights)),
         )
     return table
 
@@ -222,6 +306,8 @@ def _diff_text(org: Organisation, answer: Review, markdown: bool) -> None:
         lines += [f"| {c.schedule} | {when(c)} | {who(c.before)} | {who(c.after)} |" for c in answer.changes]
         out.print("\n".join(lines), markup=False)
         return
+    from rich.table import Table
+
     table = Table(title=f"On-call changes in the next {days} days", box=None, pad_edge=False)
     for column in ("Schedule", "When", "Before", "After"):
         table.add_column(column)
@@ -254,6 +340,47 @@ def _shift(org: Organisation, shift: Shift | None) -> dict[str, Any] | None:
     }
 
 
+def _shift_texts(org: Organisation, timeline: Iterator[Shift]) -> Iterator[str]:
+    """Each shift as ``stream_json`` writes ``_shift(org, shift)``, from pieces made once (see _calendar_text)."""
+    heads: dict[tuple[str, str], str] = {}
+    tails: dict[tuple[str, bool], str] = {}
+    lengths: dict[timedelta, str] = {}
+    instant = InstantTexts()
+    texts = instant.texts
+    for shift in timeline:
+        head = heads.get((shift.schedule, shift.person))
+        if head is None:
+            head = heads[shift.schedule, shift.person] = _json_head(org, shift)
+        tail = tails.get((shift.layer, shift.override))
+        if tail is None:
+            tail = tails[shift.layer, shift.override] = _json_tail(shift)
+        span = shift.end - shift.start
+        length = lengths.get(span)
+        if length is None:
+            length = lengths[span] = str(round(span.total_seconds()))
+        start = texts.get(shift.start) or instant(shift.start)
+        end = texts.get(shift.end) or instant(shift.end)
+        yield f'{head}"{start}",\n      "end": "{end}",\n      "duration_seconds": {length}{tail}'
+
+
+def _json_tail(shift: Shift) -> str:
+    layer = "null" if shift.override else _json_text(shift.layer)
+    return f',\n      "layer": {layer},\n      "override": {_json_text(shift.override)}\n    }}'
+
+
+def _json_head(org: Organisation, shift: Shift) -> str:
+    person = _person(org, shift.person) or {}
+    return (
+        f'{{\n      "schedule": {_json_text(shift.schedule)},\n      "person": {{\n'
+        f'        "id": {_json_text(person["id"])},\n        "name": {_json_text(person["name"])}\n      }},\n'
+        '      "start": '
+    )
+
+
+def _json_text(value: str | bool) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _stretch(org: Organisation, stretch: Stretch | None) -> dict[str, Any] | None:
     if stretch is None:
         return None
@@ -265,6 +392,17 @@ def _stretch(org: Organisation, stretch: Stretch | None) -> dict[str, Any] | Non
         "duration_seconds": stretch.duration,
         "layer": None if stretch.override else stretch.layer,
         "override": stretch.override,
+    }
+
+
+def _night_pages_json(paging: NightPaging) -> dict[str, Any]:
+    return {
+        "pages": paging.pages,
+        "night_pages": paging.night_pages,
+        "nights_paged": len(paging.nights),
+        "most_pages_in_a_night": paging.most_in_a_night,
+        "nights_over_two_pages": len(paging.bad_nights),
+        "nights": [{"night": night, "pages": count} for night, count in paging.nights.items()],
     }
 
 
@@ -283,6 +421,7 @@ def _report_json(org: Organisation, report: ScheduleReport) -> dict[str, Any]:
                 "weekend_seconds": load.weekend,
                 "longest_stretch_seconds": load.longest_stretch,
                 "night_handoffs": load.night_handoffs,
+                **_night_pages_json(load.paging),
             }
             for load in report.people
         ],
@@ -334,6 +473,8 @@ def oncall_command(
         return
     moment = instant(at)
     org = organisation(root, moment)
+    from ..oncall.queries import who_is_on_call
+
     answer = who_is_on_call(org, at=moment, schedule=schedule, service=service)
     data = {
         "at": answer.at,
@@ -369,9 +510,11 @@ def calendar_command(
     now = instant(None)
     org = organisation(root, now)
     opens, closes = window(start, end, now, timedelta(days=28))
+    from ..oncall.queries import shift_calendar
+
     answer = shift_calendar(org, start=opens, end=closes, schedule=schedule, person=person)
     if fmt == "json":
-        stream_json({"from": answer.start, "to": answer.end}, "shifts", (_shift(org, s) for s in answer.shifts))
+        stream_json_texts({"from": answer.start, "to": answer.end}, "shifts", _shift_texts(org, answer.shifts))
     else:
         _calendar_text(org, answer, [schedule] if schedule else list(org.schedules))
 
@@ -395,6 +538,8 @@ def ical_command(
     closes = boundary(end, now + timedelta(days=90), inclusive_date=True)
     if closes <= opens:
         fail("--to must be after --from", code=2)
+    from ..oncall.queries import ical_export
+
     export = ical_export(org, start=opens, end=closes, now=now, schedule=schedule, person=person, out=output)
     if output is None:
         for chunk in export.chunks:  # event by event, as computed
@@ -410,20 +555,27 @@ def report_command(
     schedule: ScheduleOption = None,
     root: RootOption = None,
     fmt: FormatOption = "text",
+    remote: RemoteOption = "origin",
 ) -> None:
-    """Coverage gaps, hours per person (night and weekend apart), longest stretch, night hand-offs.
+    """Coverage gaps, hours per person (night and weekend apart), longest stretch, night hand-offs, night pages.
 
-    JSON: {"from", "to", "schedules": [{"schedule", "name", "gaps": [{"start", "end", "duration_seconds"}],
-    "uncovered_seconds", "people": [{"person": {"id", "name"}, "shifts", "total_seconds", "night_seconds",
-    "weekend_seconds", "longest_stretch_seconds", "night_handoffs"}], "layers": [{"layer", "balance",
-    "on_call_seconds": {person id: seconds}}]}]}.
+    Night pages are the pages that reached the person between 22:00 and 07:00 in their own zone, from the
+    records' timelines and the paging journals on the data branch; a bad night has more than two.
+
+    JSON: {"from", "to", "notes", "schedules": [{"schedule", "name", "gaps": [{"start", "end",
+    "duration_seconds"}], "uncovered_seconds", "people": [{"person": {"id", "name"}, "shifts", "total_seconds",
+    "night_seconds", "weekend_seconds", "longest_stretch_seconds", "night_handoffs", "pages", "night_pages",
+    "nights_paged", "most_pages_in_a_night", "nights_over_two_pages", "nights": [{"night" (the date it
+    begins), "pages"}]}], "layers": [{"layer", "balance", "on_call_seconds": {person id: seconds}}]}]}.
     """
+    from ..paging.pages import paged_load_report  # reads git: loaded only for this command
+
     now = instant(None)
     org = organisation(root, now)
     opens, closes = window(start, end, now, timedelta(days=28))
-    answer = load_report(org, start=opens, end=closes, schedule=schedule)
+    answer = paged_load_report(org, start=opens, end=closes, schedule=schedule, remote=remote)
     if fmt == "json":
-        head = {"from": answer.start, "to": answer.end}
+        head = {"from": answer.start, "to": answer.end, "notes": list(answer.notes)}
         stream_json(head, "schedules", (_report_json(org, r) for r in answer.schedules))
     else:
         _report_text(org, answer)
@@ -448,6 +600,8 @@ def diff_command(
     if markdown and fmt == "json":
         fail("give --markdown or --format json, not both", code=2)
     now = instant(at)
+    from ..revision import review_schedules
+
     compared = review_schedules(find_root(root), base, now=now, days=days)
     org, answer = compared.current, compared.review
     data = {

@@ -50,7 +50,8 @@ def _build_text(result: BuildResult) -> None:
     phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.phases.items())
     out.print(
         f"Built the {result.audience} site: {result.pages} pages, {result.files} files in {result.site_dir} "
-        f"in {result.seconds:.2f}s ({phases})",
+        f"in {result.seconds:.2f}s ({phases}); incident pages: {result.cache.rendered} rendered, "
+        f"{result.cache.reused} unchanged",
         markup=False,
     )
 
@@ -72,13 +73,22 @@ def build_command(
             "GITHUB_TOKEN tells dismissed pull requests apart).",
         ),
     ] = True,
+    cache: Annotated[
+        bool,
+        typer.Option(
+            "--cache/--no-cache",
+            help="Reuse incident pages rendered by earlier builds when nothing they show changed "
+            "(kept under $WATCHBILL_CACHE_DIR/site); --no-cache renders every page.",
+        ),
+    ] = True,
     at: AtOption = None,
     fmt: FormatOption = "text",
 ) -> None:
     """Build the static site: status page, incidents, postmortems, reliability, JSON API, feed, badges.
 
     JSON: {"at", "audience", "out_dir", "pages", "files", "counts": {"services", "incidents", "open_incidents",
-    "postmortems", "maintenance", "schedules"}, "duration_ms", "phases_ms": {phase: milliseconds}, "notes"}.
+    "postmortems", "maintenance", "schedules"}, "duration_ms", "phases_ms": {phase: milliseconds},
+    "cache": {"rendered", "reused"} (incident and postmortem pages), "notes"}.
     """
     chosen = parse_audience(audience)
     now = instant(at)
@@ -94,6 +104,7 @@ def build_command(
         strict=strict,
         branches=branches,
         env=os.environ,
+        cache=cache,
     )
     for note in result.notes:
         err.print(f"note: {note}", markup=False)
@@ -106,6 +117,7 @@ def build_command(
         "counts": result.counts,
         "duration_ms": round(result.seconds * 1000),
         "phases_ms": {name: round(seconds * 1000) for name, seconds in result.phases.items()},
+        "cache": {"rendered": result.cache.rendered, "reused": result.cache.reused},
         "notes": list(result.notes),
     }
     emit(fmt, data, lambda: _build_text(result))

@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from ..problems import render
-from ..validate import Report, validate
 from .common import AtOption, err, fail, find_root, instant, out
 from .output import emit
+
+if TYPE_CHECKING:  # imported when the command runs, so 'validate --help' stays light
+    from ..validate import Report
 
 ValidateFormat = Literal["text", "json", "github"]
 
@@ -38,6 +39,9 @@ def validate_command(
     root = find_root(path)
     if not root.is_dir():
         fail(f"{root} is not a directory", code=2)
+    from ..problems import render
+    from ..validate import validate
+
     now = instant(at)
     started = time.perf_counter()
     report = validate(root, now=now, use_cache=not no_cache)
@@ -61,6 +65,8 @@ def _data(report: Report, now: datetime) -> dict[str, Any]:
 
 
 def _text(report: Report, elapsed: float) -> None:
+    from ..problems import render
+
     _print(render(report.problems, "text"))
     err.print(
         f"{report.files_checked} files checked ({report.files_cached} unchanged) in {elapsed:.2f}s: "

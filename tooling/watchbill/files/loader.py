@@ -26,6 +26,7 @@ from ruamel.yaml.events import (
     StreamEndEvent,
 )
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.tag import Tag
 
 from ..problems import LocatedError, Problem
 
@@ -38,6 +39,8 @@ Loc = tuple[str | int, ...]
 
 _TAG = "tag:yaml.org,2002:"
 _STR = _TAG + "str"
+_SEQ = _TAG + "seq"
+_MAP = _TAG + "map"
 _MERGE = _TAG + "merge"
 _LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
 _YAML11_BOOLS = frozenset({"yes", "no", "on", "off", "y", "n"})
@@ -80,29 +83,39 @@ _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOLS = frozenset({"true", "True", "TRUE", "false", "False", "FALSE"})
 
 
+def _shared_tag(name: str) -> Tag:
+    return Tag(suffix=_TAG + name)
+
+
+_NULL_TAG, _BOOL_TAG, _INT_TAG, _FLOAT_TAG = (_shared_tag(n) for n in ("null", "bool", "int", "float"))
+_STR_TAG, _SEQ_TAG, _MAP_TAG, _MERGE_TAG = (_shared_tag(n) for n in ("str", "seq", "map", "merge"))
+
+
 class _Composer(CParser):  # type: ignore[misc]
     """libyaml composes the node tree in C; we supply the YAML 1.2 core-schema tag resolution.
 
     ruamel's own resolver asks for the YAML version on every scalar and costs two thirds of a parse.
     Timestamps resolve as text: the models parse instants themselves and insist on an offset.
+    Resolved tags are shared :class:`Tag` objects, so the node constructor need not make one per node
+    (a tenth of a parse); nothing changes a node's tag after composing.
     """
 
-    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> Tag:
         if kind is ScalarNode:
             if implicit[0]:
                 if value in _NULLS:
-                    return _TAG + "null"
+                    return _NULL_TAG
                 if value in _BOOLS:
-                    return _TAG + "bool"
+                    return _BOOL_TAG
                 if value == "<<":
-                    return _MERGE
+                    return _MERGE_TAG
                 if value[:1] in _NUMBER_START:
                     if _INT.fullmatch(value):
-                        return _TAG + "int"
+                        return _INT_TAG
                     if _FLOAT.fullmatch(value):
-                        return _TAG + "float"
-            return _STR
-        return _TAG + ("seq" if kind is SequenceNode else "map")
+                        return _FLOAT_TAG
+            return _STR_TAG
+        return _SEQ_TAG if kind is SequenceNode else _MAP_TAG
 
     def descend_resolver(self, *_: object) -> None:
         return None
@@ -155,15 +168,17 @@ class _Walker:
         if isinstance(node, ScalarNode):
             return self.scalar(node)
         if isinstance(node, SequenceNode):
-            if _tag(node) != _TAG + "seq":
+            if _tag(node) != _SEQ:
                 raise self.error(node, f"tag {_shown_tag(node.tag)} is not allowed; remove it", "yaml-tag")
+            if not self.positions:  # the key path is needed only to note positions
+                return [self.walk(item, loc, depth + 1) for item in node.value]
             return [self.walk(item, (*loc, index), depth + 1) for index, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
             return self.mapping(node, loc, depth)
         raise self.error(node, "unsupported YAML node", "yaml-syntax")  # pragma: no cover
 
     def mapping(self, node: MappingNode, loc: Loc, depth: int) -> dict[str, Any]:
-        if _tag(node) != _TAG + "map":
+        if _tag(node) != _MAP:
             raise self.error(node, f"tag {_shown_tag(node.tag)} is not allowed; remove it", "yaml-tag")
         result: dict[str, Any] = {}
         first_seen: dict[str, Node] = {}
@@ -185,9 +200,11 @@ class _Walker:
                     "yaml-duplicate-key",
                 )
             first_seen[key] = key_node
+            where = loc
             if self.positions:
-                self.doc.keys[(*loc, key)] = self.pos(key_node)
-            result[key] = self.walk(value_node, (*loc, key), depth + 1)
+                where = (*loc, key)
+                self.doc.keys[where] = self.pos(key_node)
+            result[key] = self.walk(value_node, where, depth + 1)
         for key, value in merged.items():
             result.setdefault(key, value)
         return result
@@ -295,7 +312,7 @@ def read_bytes(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> byt
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise _unreadable(display, exc) from None
-    with os.fdopen(fd, "rb") as handle:
+    try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise not_regular(display, info.st_mode)
@@ -304,9 +321,19 @@ def read_bytes(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> byt
                 display, 1, 1, f"file is {info.st_size:,} bytes; the limit is {max_bytes:,}", "file-too-large"
             )
         try:
-            return handle.read()
+            return _read_all(fd, info.st_size, max_bytes)
         except OSError as exc:
             raise _unreadable(display, exc) from None
+    finally:
+        os.close(fd)
+
+
+def _read_all(fd: int, expected: int, max_bytes: int) -> bytes:
+    """Plain ``os.read`` calls: a buffered file object costs more than reading a small file does."""
+    chunks = [os.read(fd, expected + 1)]
+    while chunks[-1] and sum(map(len, chunks)) <= max_bytes:  # the file may have grown since fstat
+        chunks.append(os.read(fd, 1 << 16))
+    return b"".join(chunks)
 
 
 def read_text(path: Path, display: str, max_bytes: int = MAX_FILE_BYTES) -> str:

@@ -178,6 +178,14 @@ class Repository:
         data: bytes = self.repo.odb.stream(bytes.fromhex(blob)).read()
         return data
 
+    def names(self, commit: str, folder: str) -> list[str]:
+        """The names of the files directly in ``folder`` at ``commit`` (none if it has no such folder)."""
+        try:
+            listing = self._git("ls-tree", "--name-only", commit, "--", f"{folder.rstrip('/')}/")
+        except GitError:
+            return []
+        return [line.rpartition("/")[2] for line in listing.splitlines() if line]
+
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         try:
             self._git("merge-base", "--is-ancestor", ancestor, descendant)

@@ -9,6 +9,11 @@ Documented behaviour this relies on:
   (``POST /repos/{owner}/{repo}/issues/{number}/labels`` and ``.../comments``); one comment is read with
   ``GET /repos/{owner}/{repo}/issues/comments/{id}`` (404 once deleted), and a reaction added with
   ``POST .../issues/comments/{id}/reactions`` (201 when new, 200 when that reaction was there already).
+- ``GET /repos/{owner}/{repo}/pulls?state=all&per_page=100`` lists every pull request, newest first, a
+  page at a time (``page=2``…; a ``Link`` header without ``rel="next"``, or a short page, is the last). One
+  such listing answers "is this branch's pull request open, merged, or closed unmerged?" for every incident
+  branch at once (:class:`PullListing`); it is bounded to :data:`MAX_PULL_PAGES` pages, and a branch older
+  than that is asked about on its own.
 - Rate limits answer 403 or 429: wait ``retry-after`` seconds if given, else until ``x-ratelimit-reset``
   when ``x-ratelimit-remaining`` is 0, else at least a minute, longer on each retry; give up beyond
   ``max_wait`` rather than hold a CI job for an hour.
@@ -50,6 +55,8 @@ API_VERSION = "2022-11-28"
 TOKEN_VARIABLES = ("WATCHBILL_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN")
 MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 DEADLINE = 60.0
+MAX_PULL_PAGES = 10
+"""At most 1,000 pull requests per listing: incident pull requests that still matter are recent."""
 ACTIONS_PULLS_SETTING = (
     'Settings → Actions → General → Workflow permissions → "Allow GitHub Actions to create and approve pull requests"'
 )
@@ -87,6 +94,9 @@ class PullRequest:
     merged: bool
     branch: str
     title: str
+    body: str = ""
+    head_label: str = ""
+    """``owner:branch``: tells this repository's branch from a fork's of the same name."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PullRequest:
@@ -98,7 +108,35 @@ class PullRequest:
             merged=bool(data.get("merged_at") or data.get("merged")),
             branch=str(head.get("ref", "")),
             title=str(data.get("title", "")),
+            body=str(data.get("body") or ""),
+            head_label=str(head.get("label") or ""),
         )
+
+
+@dataclass(frozen=True)
+class PullListing:
+    """The repository's pull requests by head branch (newest first), from one bounded listing.
+
+    ``complete`` is False when the listing stopped at its page bound with more to come: a branch it does not
+    hold may then have an older pull request, and must be asked about on its own."""
+
+    by_branch: Mapping[str, tuple[PullRequest, ...]]
+    complete: bool
+
+    def knows(self, branch: str) -> bool:
+        """Whether the listing can answer for ``branch`` (it has its pull requests, or it saw them all)."""
+        return self.complete or branch in self.by_branch
+
+    def open_pull(self, branch: str) -> PullRequest | None:
+        return next((p for p in self.by_branch.get(branch, ()) if p.state == "open"), None)
+
+    def last_closed(self, branch: str) -> PullRequest | None:
+        return next((p for p in self.by_branch.get(branch, ()) if p.state == "closed"), None)
+
+    def dismissed(self, branch: str) -> bool:
+        """As :meth:`GitHub.dismissed`: the last pull request was closed without merging and none is open."""
+        closed = self.last_closed(branch)
+        return self.open_pull(branch) is None and closed is not None and not closed.merged
 
 
 @dataclass(frozen=True)
@@ -288,18 +326,55 @@ class GitHub:
     def _retitle(self, pull: PullRequest, title: str) -> PullRequest:
         return pull if pull.title == title else self.update_pull(pull.number, title=title)
 
-    def ensure_pull(self, branch: str, base: str, title: str, body: str, labels: list[str]) -> tuple[PullRequest, bool]:
+    def ensure_pull(
+        self,
+        branch: str,
+        base: str,
+        title: str,
+        body: str,
+        labels: list[str],
+        *,
+        refresh: Callable[[str], str] | None = None,
+    ) -> tuple[PullRequest, bool]:
         """The branch's one open pull request, opened if needed, with its title and labels up to date.
 
-        The body is written once, when the pull request opens: afterwards it belongs to the people working
-        the incident (notes, checklists), and the title carries the status."""
+        The body is written when the pull request opens: afterwards it belongs to the people working the
+        incident (notes, checklists). ``refresh`` may bring the part the caller owns up to date: it gets
+        the body as it reads now and returns it with that part rewritten (people's text kept); a changed
+        body goes out with the title in one ``PATCH``."""
         existing = self.find_pull(branch)
         if existing is None:
             pull, created = self.create_pull(branch, base, title, body)
         else:
-            pull, created = self._retitle(existing, title), False
+            pull, created = self._refresh(existing, title, refresh), False
         self.add_labels(pull.number, labels)
         return pull, created
+
+    def _refresh(self, pull: PullRequest, title: str, refresh: Callable[[str], str] | None) -> PullRequest:
+        body = refresh(pull.body) if refresh is not None else pull.body
+        if body == pull.body:
+            return self._retitle(pull, title)
+        return self.update_pull(pull.number, title=None if title == pull.title else title, body=body)
+
+    def list_pulls(self, *, max_pages: int = MAX_PULL_PAGES) -> PullListing:
+        """Every pull request of this repository's own branches (``state=all``), one call per page of 100,
+        at most ``max_pages`` pages."""
+        found: dict[str, list[PullRequest]] = {}
+        for page in range(1, max_pages + 1):
+            response = self.request(
+                "GET", f"{self.repo_path}/pulls", params={"state": "all", "per_page": 100, "page": page}
+            )
+            listed = self._json(response, "listing pull requests", ok=(200,))
+            pulls = (
+                [PullRequest.from_json(p) for p in listed if isinstance(p, dict)] if isinstance(listed, list) else []
+            )
+            for pull in pulls:
+                if pull.head_label in ("", f"{self.owner}:{pull.branch}"):  # not a fork's branch of that name
+                    found.setdefault(pull.branch, []).append(pull)
+            link = response.headers.get("link")
+            if len(pulls) < 100 or (link is not None and 'rel="next"' not in link):
+                return PullListing({b: tuple(ps) for b, ps in found.items()}, complete=True)
+        return PullListing({b: tuple(ps) for b, ps in found.items()}, complete=False)
 
     def dismissed(self, branch: str) -> bool:
         """True when the branch's pull request was closed without merging and none is open."""

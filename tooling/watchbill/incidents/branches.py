@@ -5,6 +5,12 @@ branches already hold, where a record's next edit builds from (its open branch, 
 pull request was merged), and what the record there says. The answers live here once. Git goes through
 :class:`~watchbill.forge.git.Repository`; GitHub, when given, tells a pull request closed without merging
 (people decided it was no incident) apart from one still open.
+
+GitHub's rate limit is small (1,000 requests an hour for a workflow's token) and a follower pass or a site
+build asks about every incident branch: the pull requests are listed once per :class:`BranchRecords`
+(``state=all``, one request per page of 100, see :meth:`~watchbill.forge.github.GitHub.list_pulls`) and every
+branch is answered from that listing; only a branch older than the listing's bound costs requests of its own.
+A listing that fails fails every question the same way, without asking again.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from pydantic import ValidationError
 
 from ..files.loader import parse
 from ..forge.git import Repository
-from ..forge.github import GitHub, GitHubError
+from ..forge.github import GitHub, GitHubError, PullListing, PullRequest
 from ..models import Incident, Settings
 from ..problems import LocatedError
 from .ids import IncidentId
@@ -72,6 +78,39 @@ class BranchRecords:
     def base_head(self) -> str | None:
         return self.repo.fetch(self.base)
 
+    @cached_property
+    def _pulls(self) -> PullListing | GitHubError:
+        assert self.github is not None
+        try:
+            return self.github.list_pulls()
+        except GitHubError as exc:
+            return exc
+
+    def _listing(self, branch: str) -> PullListing | None:
+        """The listing when it answers for ``branch``; None when the branch must be asked about alone."""
+        listing = self._pulls
+        if isinstance(listing, GitHubError):
+            raise listing
+        return listing if listing.knows(branch) else None
+
+    def open_pull(self, branch: str) -> PullRequest | None:
+        """The branch's open pull request (raises ``GitHubError``; only with a GitHub client)."""
+        assert self.github is not None
+        listing = self._listing(branch)
+        return listing.open_pull(branch) if listing is not None else self.github.find_pull(branch)
+
+    def last_closed(self, branch: str) -> PullRequest | None:
+        """The branch's newest closed pull request, merged or not (raises ``GitHubError``)."""
+        assert self.github is not None
+        listing = self._listing(branch)
+        return listing.last_closed(branch) if listing is not None else self.github.find_pull(branch, "closed")
+
+    def dismissed(self, branch: str) -> bool:
+        """Whether the branch's pull request was closed without merging and none is open (``GitHubError``)."""
+        assert self.github is not None
+        listing = self._listing(branch)
+        return listing.dismissed(branch) if listing is not None else self.github.dismissed(branch)
+
     def read(self, commit: str | None, path: str) -> Found:
         """The record at ``path`` in ``commit``; None when either is missing."""
         if commit is None:
@@ -90,7 +129,7 @@ class BranchRecords:
             return self.base_head
         if self.github is not None:
             try:
-                if self.github.find_pull(place.branch or "") is not None:
+                if self.open_pull(place.branch or "") is not None:
                     return head
             except GitHubError:
                 return head
@@ -110,7 +149,7 @@ class BranchRecords:
         head = self.repo.fetch(place.branch)
         if self.github is not None and head is not None:
             try:
-                if self.github.dismissed(place.branch):
+                if self.dismissed(place.branch):
                     return DISMISSED
             except GitHubError:
                 pass

@@ -9,12 +9,22 @@ or why not, plus a reaction (``+1`` done, ``confused`` refused).
 Semantics (GitHub's ``issue_comment`` event, types created and edited):
 
 - Only people in the roster with a matching ``github`` login (compared without regard to case, as GitHub
-  does) may act; anyone else gets one polite refusal and nothing changes. Bots never command.
+  does) may act, and the guests ``policies/settings.yaml`` names under ``comments.guests``, each for the
+  commands listed there (a support lead's ``/update``); anyone else gets one polite refusal and nothing
+  changes. Bots never command. This is checked offline, against files people review: a team lookup would
+  need a token that can read the organisation's members, which a workflow's own token cannot. A guest is not
+  a person of the roster, so what a guest changes is recorded without ``by``; the comment log keeps the login
+  and a guest's ``/note`` starts with it.
 - A comment acts at most once. Every comment that was answered is logged by its id (and a digest of its
   text) in ``comments/<INCIDENT>.jsonl`` on the data branch: a re-delivered event, a re-run job or an edit
   of a comment that already acted changes nothing (an edit is told so, once). The log is claimed before
   acting, through the same push-with-lease path as paging, so two runs at once cannot both act. An edit of
-  a refused comment (a typo fixed) is tried again. A run that fails on our side releases its claim.
+  a refused comment (a typo fixed) is tried again. A run that fails on our side releases its claim. A run
+  killed between claiming and answering (a cancelled job, a lost runner) leaves a claim with no outcome: it
+  counts as in flight for :data:`CLAIM_LEASE` (15 minutes, as paging's claims), then the next delivery or
+  re-run claims it again and acts, exactly once (the new claim is written only if the old one is still the
+  last word on the branch's newest tip). Acting twice is possible only when the killed run had already
+  changed the record; answering never is the worse failure.
 - The comment is read again from GitHub before acting, so a deleted comment does nothing and an edited one
   acts as it reads now. Its text is data: at most :data:`MAX_COMMENT_CHARS`, control characters and
   bidirectional overrides refused, and it never reaches a shell (the workflow passes the event file only).
@@ -39,14 +49,16 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from ..errors import RequestError, WatchbillError
-from ..fields import format_instant
+from ..fields import format_instant, parse_instant
 from ..forge.git import Repository
 from ..forge.github import GitHub, IssueComment
 from ..models import Incident
 from ..models.incident import Status
+from ..models.settings import CommentGuest
 from ..oncall import on_call
 from ..organisation import Organisation
 from ..paging import notify
+from ..paging.journal import CLAIM_LEASE
 from ..paging.plan import Notification
 from ..paging.usecases import acknowledge_incident
 from ..state.logfile import ends_a_line
@@ -214,6 +226,12 @@ def person_for(org: Organisation, login: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+def guest_for(org: Organisation, login: str) -> CommentGuest | None:
+    """The guest ``policies/settings.yaml`` lets act by comment under ``login``; None for anyone else."""
+    wanted = login.strip().lstrip("@").casefold()
+    return next((g for g in org.settings.comments.guests if g.github.casefold() == wanted), None)
+
+
 def _named_person(org: Organisation, text: str) -> str | None:
     """``@login`` or a person id -> the person id."""
     if text.startswith("@"):
@@ -250,17 +268,27 @@ def parse_log(raw: bytes | None) -> list[dict[str, Any]]:
     return entries
 
 
-def decide(entries: list[dict[str, Any]], comment_id: int, text_digest: str) -> Decision:
-    """What to do with a comment, given the log: act, stay silent (answered, or being answered), or tell an
-    edit that the comment already acted."""
+def decide(entries: list[dict[str, Any]], comment_id: int, text_digest: str, now: datetime) -> Decision:
+    """What to do with a comment at ``now``, given the log: act, stay silent (answered, or being answered), or
+    tell an edit that the comment already acted. A claim older than :data:`CLAIM_LEASE` with no outcome was
+    left by a run that died: the comment is due again."""
     mine = [e for e in entries if e["comment"] == comment_id]
     if any(e.get("kind") in ("done", "refused") and e.get("digest") == text_digest for e in mine):
         return "repeat"
     if any(e.get("kind") == "done" for e in mine):
         return "edited_after_done"
-    if mine and mine[-1].get("kind") == "claimed":
+    if mine and mine[-1].get("kind") == "claimed" and not _expired(mine[-1], now):
         return "in_flight"
     return "act"
+
+
+def _expired(claim: Mapping[str, Any], now: datetime) -> bool:
+    """Whether a claim is past its lease; one with no readable time counts as expired (it would never end)."""
+    try:
+        claimed_at = parse_instant(str(claim.get("at")))
+    except ValueError:
+        return True
+    return now >= claimed_at + CLAIM_LEASE
 
 
 def _append(tree: Path, incident_id: str, entry: dict[str, Any]) -> None:
@@ -299,7 +327,8 @@ def _log(
 
     def change(tree: Path) -> bool:
         text_digest = digest(entry.comment.body)
-        if expect is not None and decide(read_log(tree, entry.incident), entry.comment.id, text_digest) != expect:
+        found = decide(read_log(tree, entry.incident), entry.comment.id, text_digest, entry.now)
+        if expect is not None and found != expect:
             return False
         _append(tree, entry.incident, entry.line(kind, **extra))
         return True
@@ -327,7 +356,10 @@ class _Context:
     root: Path
     org: Organisation
     incident: str
-    person: str
+    person: str | None
+    """The roster's person acting; None for a guest of ``comments.guests``."""
+    actor: str
+    """Who acts, as replies and notes name them: the person id, or a guest's ``@login``."""
     now: datetime
     remote: usecases.Remote
     thread_url: str
@@ -363,7 +395,7 @@ def _ack(context: _Context, command: Command) -> Outcome:
         )
     else:
         where = f"committed on `{ack.branch}`" if ack.branch else "recorded in the record's file"
-    return Outcome(f"{context.incident} acknowledged at {at} by {context.person}; escalation stops", where)
+    return Outcome(f"{context.incident} acknowledged at {at} by {context.actor}; escalation stops", where)
 
 
 def _assign(context: _Context, command: Command) -> Outcome:
@@ -407,7 +439,7 @@ def _page(context: _Context, command: Command) -> Outcome:
         raise _PageFailed(f"the page could not be delivered ({errors})")
     channels = ",".join(dict.fromkeys(r.notification.channel for r in sent if r.ok))
     reason = f": {command.text}" if command.text else ""
-    note = f"Paged {', '.join(reached)} at {context.person}'s request{reason}"
+    note = f"Paged {', '.join(reached)} at {context.actor}'s request{reason}"
     recorded = _edit(context, ops.InternalNote(note, context.person, "notified", target, channels))
     failed = [f"{r.notification.describe()} ({r.error})" for r in sent if not r.ok]
     summary = f"paged {', '.join(reached)}" + (f"; not reached: {'; '.join(failed)}" if failed else "")
@@ -420,8 +452,8 @@ class _PageFailed(WatchbillError):
 
 def _page_message(context: _Context, command: Command, incident: Incident | None) -> notify.Message:
     head = f"{incident.severity} " if incident else ""
-    title = f"[{head}{context.incident}] {context.person} asks for your help"
-    lines = [f"{context.person} paged you for {context.incident}" + (f": {incident.title}" if incident else ".")]
+    title = f"[{head}{context.incident}] {context.actor} asks for your help"
+    lines = [f"{context.actor} paged you for {context.incident}" + (f": {incident.title}" if incident else ".")]
     if command.text:
         lines.append(f"Why: {command.text}")
     lines.append(f"Join on the pull request: {context.thread_url}")
@@ -447,7 +479,8 @@ def _dispatch(context: _Context, command: Command) -> Outcome:
             return _assign(context, command)
         case "page":
             return _page(context, command)
-    return _edit(context, ops.InternalNote(command.text, by))
+    text = command.text if context.person is not None else f"{context.actor} (by comment): {command.text}"
+    return _edit(context, ops.InternalNote(text, by))
 
 
 # ---------------------------------------------------------------- replies
@@ -468,6 +501,16 @@ def reply_stranger(login: str) -> str:
         f"{REPLY_MARKER}\nThank you, @{login}. Only responders listed in `schedules/people.yaml` with their GitHub "
         "login can act on an incident from here, so nothing was changed. If you should be able to, ask an "
         f"incident commander to add `github: {login}` to your entry."
+    )
+
+
+def reply_not_for_guest(login: str, name: str, guest: CommentGuest) -> str:
+    allowed = ", ".join(f"`/{c}`" for c in guest.commands)
+    return reply_refused(
+        login,
+        name,
+        f"`policies/settings.yaml` lets @{login} give {allowed} by comment, not `/{name}`; ask a responder "
+        "listed in `schedules/people.yaml`",
     )
 
 
@@ -598,25 +641,39 @@ def _respond(
     base = CommentResult(event.comment, event.number, "ignored", incident=incident)
     head = repo.fetch(org.settings.data_branch)
     raw = repo.read(head, log_path(incident)) if head else None
-    seen = decide(parse_log(raw), comment.id, digest(comment.body))
+    seen = decide(parse_log(raw), comment.id, digest(comment.body), now)
     if seen in ("repeat", "in_flight"):
         return _with(base, action="repeated", reason="already answered" if seen == "repeat" else "being answered")
-    person = person_for(org, comment.login)
     name = _name(comment.body)
     thread = _Thread(github, repo, org.settings.data_branch, _Entry(incident, comment, name, now), base)
     if seen == "edited_after_done":
         return thread.refuse(reply_edited(comment.login), "an edit of a comment that acted", seen)
-    if person is None:
-        return thread.refuse(reply_stranger(comment.login), "not a known responder")
-    try:
-        command = parse(comment.body)
-    except CommandRefused as exc:
-        return thread.refuse(reply_refused(comment.login, name, str(exc)), str(exc))
+    command = _allowed_command(org, comment, name)
+    if not isinstance(command, Command):
+        return thread.refuse(*command)
+    person = person_for(org, comment.login)
     if not thread.log("claimed", expect="act"):
         return _with(base, action="repeated", reason="another run is answering it")
     thread = replace(thread, base=_with(base, person=person, command=command.name))
-    context = _Context(root, org, incident, person, now, remote, event.url, _record(repo, org, incident))
+    actor = person or f"@{comment.login}"
+    record = _record(repo, org, incident)
+    context = _Context(root, org, incident, person, actor, now, remote, event.url, record)
     return thread.carry_out(context, command)
+
+
+def _allowed_command(org: Organisation, comment: IssueComment, name: str | None) -> Command | tuple[str, str]:
+    """The command a responder (or a guest, one of theirs) gives; else the reply and the reason refusing it."""
+    person = person_for(org, comment.login)
+    guest = guest_for(org, comment.login) if person is None else None
+    if person is None and guest is None:
+        return reply_stranger(comment.login), "not a known responder"
+    try:
+        command = parse(comment.body)
+    except CommandRefused as exc:
+        return reply_refused(comment.login, name, str(exc)), str(exc)
+    if guest is not None and command.name not in guest.commands:
+        return reply_not_for_guest(comment.login, command.name, guest), f"a guest may not give /{command.name}"
+    return command
 
 
 @dataclass(frozen=True)

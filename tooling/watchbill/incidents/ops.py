@@ -521,8 +521,17 @@ def postmortem(org: Organisation, incident: Incident, *, now: datetime) -> Recor
 
 
 def human_span(delta: timedelta) -> str:
-    """``10 days``, ``2d 4h``, ``3h 20m``, ``45m``: the two largest units a person reads at a glance."""
-    minutes = max(0, int(delta.total_seconds() // 60))
+    """``10 days``, ``2d 4h``, ``3h 20m``, ``45m``, ``40s``: the two largest units a person reads at a glance.
+
+    Rounded, not truncated, as the site's durations are (``site.render.duration``): to the second, then to
+    the minute (59.5 s reads ``1m``, 89 min 30 s ``1h 30m``), and from a day on to the hour (``1d 4h`` for
+    1 day 3 h 40 min)."""
+    seconds = max(0, round(delta.total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s" if seconds else "0m"
+    minutes = round(seconds / 60)
+    if minutes >= 1440:
+        minutes = round(minutes / 60) * 60
     days, rest = divmod(minutes, 1440)
     hours, mins = divmod(rest, 60)
     if days and not rest:

@@ -11,6 +11,7 @@ a pull request already open is found and reused, so a run that died halfway is f
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
@@ -211,7 +212,12 @@ class Lifecycle:
             if record is not None:
                 labels = [*self.settings.lifecycle.labels, record.severity]
                 pull, created = self.github.ensure_pull(
-                    episode.branch, self.base, pull_title(record), pull_body(record), labels
+                    episode.branch,
+                    self.base,
+                    pull_title(record),
+                    pull_body(record),
+                    labels,
+                    refresh=lambda body: refresh_pull_body(body, record),
                 )
                 if changed and not created and verb != "opened":
                     note = f"watchbill: probe `{episode.probe}` {verb}; {record.id} is now `{record.status}`."
@@ -269,7 +275,35 @@ def _describe(action: Action) -> str:
     return f"{action.episode.incident} ({action.episode.probe})"
 
 
+SUMMARY_START = "<!-- watchbill:summary -->"
+SUMMARY_END = "<!-- /watchbill:summary -->"
+_SUMMARY = re.compile(re.escape(SUMMARY_START) + r".*?" + re.escape(SUMMARY_END), re.DOTALL)
+_OLD_TABLE = re.compile(r"^\| \| \|\n\|---\|---\|\n(?:\|.*\|(?:\n|$))+", re.MULTILINE)
+"""The table as pull requests opened before the markers have it."""
+
+
 def pull_body(incident: Incident) -> str:
+    return (
+        "Opened by `watchbill lifecycle` after a probe crossed its failure threshold.\n\n"
+        f"{_summary(incident)}\n\n"
+        "Edit the record on this branch as you learn more: later probe runs update this same pull request "
+        "(status, updates, timeline) without undoing your edits, and keep the status in its title and the "
+        "table above current. Merge it to publish the record.\n"
+    )
+
+
+def refresh_pull_body(body: str, incident: Incident) -> str:
+    """``body`` with its summary table as the record has it now (a probe joined, the severity changed);
+    everything people wrote around it stays. A body whose table people removed is left as it is."""
+    summary = _summary(incident)
+    if _SUMMARY.search(body):
+        return _SUMMARY.sub(lambda _: summary, body, count=1)
+    if _OLD_TABLE.search(body):
+        return _OLD_TABLE.sub(lambda _: summary + "\n", body, count=1)
+    return body
+
+
+def _summary(incident: Incident) -> str:
     probes = probes_of(incident)
     rows = [
         ("Incident", f"`{incident.id}`"),
@@ -279,10 +313,4 @@ def pull_body(incident: Incident) -> str:
         ("Detected", format_instant(incident.detected_at)),
     ]
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
-    return (
-        "Opened by `watchbill lifecycle` after a probe crossed its failure threshold.\n\n"
-        f"| | |\n|---|---|\n{table}\n\n"
-        "Edit the record on this branch as you learn more: later probe runs update this same pull request "
-        "(status, updates, timeline) without undoing your edits, and keep the status in its title current. "
-        "Merge it to publish the record.\n"
-    )
+    return f"{SUMMARY_START}\n| | |\n|---|---|\n{table}\n{SUMMARY_END}"

@@ -7,6 +7,9 @@ from pydantic import Field
 from ..fields import Id, ShortText, TimeZoneName
 from .base import Model
 
+GITHUB_LOGIN_PATTERN = r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$"
+"""Letters, digits and single hyphens between them, as GitHub allows logins (at most 39 characters)."""
+
 
 class Person(Model):
     id: Id
@@ -15,7 +18,7 @@ class Person(Model):
     github: str | None = Field(
         default=None,
         max_length=39,
-        pattern=r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$",
+        pattern=GITHUB_LOGIN_PATTERN,
         description="GitHub login, as GitHub allows them (letters, digits, single inner hyphens, at most 39); "
         "lets the person act on incidents by commenting on their pull requests.",
     )

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 
 from ..fields import Id, ShortText, TimeZoneName
 from .base import Model
+from .people import GITHUB_LOGIN_PATTERN
 
 
 class StatusPageSettings(Model):
@@ -102,6 +103,34 @@ def _clean(text: str) -> str:
     return "-".join(part for part in re.split(r"[^a-z0-9_]+", text.lower()) if part)
 
 
+CommentCommand = Literal["ack", "status", "update", "mitigated", "resolve", "severity", "assign", "page", "note"]
+"""The commands a comment on an incident's pull request can give (``watchbill.incidents.comments``)."""
+
+
+class CommentGuest(Model):
+    """A GitHub account outside the on-call roster that may give some commands by comment, e.g. a support
+    lead who posts ``/update`` for customers, or a service owner who may ``/page`` a colleague.
+
+    Checked offline against the comment's author, like the roster's ``github`` logins: no team lookup, so a
+    workflow's own token is enough. A guest is no person: the change is recorded without ``by`` (the comment
+    log on the data branch keeps the login), and a ``/note`` starts with the login."""
+
+    github: str = Field(
+        max_length=39, pattern=GITHUB_LOGIN_PATTERN, description="The guest's GitHub login (case does not matter)."
+    )
+    commands: list[CommentCommand] = Field(
+        min_length=1, description="The commands this login may give, e.g. [update, note]."
+    )
+    reason: ShortText | None = Field(default=None, description="Why this account may act, for the reviewer.")
+
+
+class CommentSettings(Model):
+    """Who may act by commenting on an incident's pull request, besides everyone in schedules/people.yaml with
+    a ``github`` login (who may give every command)."""
+
+    guests: list[CommentGuest] = Field(default_factory=list)
+
+
 class Settings(Model):
     """policies/settings.yaml"""
 
@@ -112,3 +141,4 @@ class Settings(Model):
     status_page: StatusPageSettings = Field(default_factory=StatusPageSettings)
     lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
     war_room: WarRoomSettings = Field(default_factory=WarRoomSettings)
+    comments: CommentSettings = Field(default_factory=CommentSettings)

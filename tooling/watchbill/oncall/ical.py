@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-
-from icalendar import Calendar, Event
+from typing import TYPE_CHECKING
 
 from ..models import Person, Schedule
 from .render import Shift
+
+if TYPE_CHECKING:  # icalendar is imported by the export alone, not by every on-call command
+    from icalendar import Event
 
 PRODID = "-//Watchbill//On-call//EN"
 
@@ -25,6 +27,8 @@ def _uid(shift: Shift) -> str:
 
 
 def _event(shift: Shift, people: Mapping[str, Person], schedules: Mapping[str, Schedule], now: datetime) -> Event:
+    from icalendar import Event
+
     person = people.get(shift.person)
     schedule = schedules.get(shift.schedule)
     who = person.name if person else shift.person
@@ -51,6 +55,8 @@ def stream(
     now: datetime,
 ) -> Iterator[bytes]:
     """The VCALENDAR as it is computed: its head, one VEVENT per shift in the order given, its end."""
+    from icalendar import Calendar
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

@@ -11,7 +11,7 @@ person's shifts) and the first rows reach the reader before the last are compute
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ from ..models import Schedule
 from ..organisation import Organisation
 from .ical import stream
 from .render import Shift, shifts
-from .report import ScheduleReport, schedule_report
+from .report import Page, ScheduleReport, schedule_report
 from .search import Stretch, on_call_stretches, whole
 
 
@@ -154,9 +154,19 @@ class LoadReport:
     end: datetime
     schedules: Iterator[ScheduleReport]
     """Computed as read, one schedule at a time in id order."""
+    notes: tuple[str, ...] = ()
+    """What could not be read (e.g. no paging journals: night pages from the records' timelines only)."""
 
 
-def load_report(org: Organisation, *, start: datetime, end: datetime, schedule: str | None = None) -> LoadReport:
-    """Coverage gaps and each person's load, per schedule, over ``[start, end)``."""
+def load_report(
+    org: Organisation,
+    *,
+    start: datetime,
+    end: datetime,
+    schedule: str | None = None,
+    pages: Mapping[str, Sequence[Page]] | None = None,
+) -> LoadReport:
+    """Coverage gaps and each person's load, per schedule, over ``[start, end)``; ``pages`` by person (see
+    ``paging.pages``) adds the night-time paging load."""
     picked = pick_schedules(org, schedule)
-    return LoadReport(start, end, (schedule_report(s, org.people, start, end) for s in picked))
+    return LoadReport(start, end, (schedule_report(s, org.people, start, end, pages) for s in picked))

@@ -99,14 +99,19 @@ def on_call(schedule: Schedule, at: datetime) -> list[str]:
 def coverage_gaps(schedule: Schedule, start: datetime, end: datetime) -> list[Gap]:
     """Stretches of [start, end) in which nobody is on call."""
     start, end = start.astimezone(UTC), end.astimezone(UTC)
+    return gaps_between(schedule.id, shifts(schedule, start, end), start, end)
+
+
+def gaps_between(schedule: str, timeline: list[Shift], start: datetime, end: datetime) -> list[Gap]:
+    """The gaps of a timeline ``shifts`` computed for [start, end) (UTC), without computing it again."""
     gaps: list[Gap] = []
     cursor = start
-    for shift in shifts(schedule, start, end):
+    for shift in timeline:
         if shift.start > cursor:
-            gaps.append(Gap(schedule.id, cursor, shift.start))
+            gaps.append(Gap(schedule, cursor, shift.start))
         cursor = max(cursor, shift.end)
     if cursor < end:
-        gaps.append(Gap(schedule.id, cursor, end))
+        gaps.append(Gap(schedule, cursor, end))
     return gaps
 
 

@@ -1,25 +1,66 @@
-"""On-call load: hours per person (night and weekend apart), longest stretch, night hand-offs, fairness.
+"""On-call load: hours per person (night and weekend apart), longest stretch, night hand-offs, fairness, and
+the pages that reached each person at night.
 
 Night is 22:00-07:00 and the weekend is Saturday and Sunday, both in the person's own zone (a hand-off
 at 09:00 New York is 15:00 in Berlin). Night and weekend hours overlap on purpose: each column answers
 its own question ("how much sleep did this cost", "how many weekends").
+
+Night-time paging load (PagerDuty's "sleep-hour interruptions"): the pages that reached the person, counted
+per night (a night is named by the date it begins: a page at 02:00 on Wednesday belongs to Tuesday's night),
+and the nights with more than :data:`BAD_NIGHT` pages. The pages are the person's, whatever schedule or step
+sent them (``paging.pages`` gathers them from the records and the paging journals), so someone in two
+schedules shows the same pages in both reports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from ..fields import zone as zone_info
 from ..models import Person, Schedule
 from .localtime import first_of_day, local_date
-from .render import Gap, Shift, coverage_gaps, shifts
+from .render import Gap, Shift, gaps_between, shifts
 from .rotation import versions
 
 NIGHT_START = time(22, 0)
 NIGHT_END = time(7, 0)
 _MIDNIGHT = time(0, 0)
 _DAY = timedelta(days=1)
+BAD_NIGHT = 2
+"""A night with more pages than this is a bad night: the report lists each one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page that reached a person (several channels of one send count once)."""
+
+    person: str
+    at: datetime
+    incident: str
+
+
+@dataclass
+class NightPaging:
+    """A person's pages over the report's range: all of them, and the night ones per night."""
+
+    pages: int = 0
+    nights: dict[date, int] = field(default_factory=dict)
+    """Pages per night, for the nights with any; a night is named by the local date it begins."""
+
+    @property
+    def night_pages(self) -> int:
+        return sum(self.nights.values())
+
+    @property
+    def most_in_a_night(self) -> int:
+        return max(self.nights.values(), default=0)
+
+    @property
+    def bad_nights(self) -> list[tuple[date, int]]:
+        """Nights with more than :data:`BAD_NIGHT` pages, oldest first."""
+        return sorted((night, count) for night, count in self.nights.items() if count > BAD_NIGHT)
 
 
 @dataclass
@@ -31,6 +72,7 @@ class PersonLoad:
     weekend: timedelta = timedelta(0)
     longest_stretch: timedelta = timedelta(0)
     night_handoffs: int = 0
+    paging: NightPaging = field(default_factory=NightPaging)
 
 
 @dataclass
@@ -85,6 +127,30 @@ def weekend_time(start: datetime, end: datetime, zone: str) -> timedelta:
 
 def at_night(instant: datetime, zone: str) -> bool:
     return night_time(instant, instant + timedelta(seconds=1), zone) > timedelta(0)
+
+
+def night_of(instant: datetime, zone: str) -> date | None:
+    """The night ``instant`` falls in, named by the local date it begins; None during the day."""
+    local = instant.astimezone(zone_info(zone))
+    if local.time() >= NIGHT_START:
+        return local.date()
+    if local.time() < NIGHT_END:
+        return local.date() - _DAY
+    return None
+
+
+def night_paging(pages: Iterable[Page], zone: str, start: datetime, end: datetime) -> NightPaging:
+    """The pages within ``[start, end)``, and the night ones counted per night in ``zone``."""
+    paging = NightPaging()
+    for page in pages:
+        if not start <= page.at < end:
+            continue
+        paging.pages += 1
+        night = night_of(page.at, zone)
+        if night is not None:
+            paging.nights[night] = paging.nights.get(night, 0) + 1
+    paging.nights = dict(sorted(paging.nights.items()))
+    return paging
 
 
 def _stretches(timeline: list[Shift]) -> dict[str, timedelta]:
@@ -146,7 +212,14 @@ def _layer_shares(schedule: Schedule, timeline: list[Shift], start: datetime, en
     return layers
 
 
-def schedule_report(schedule: Schedule, people: Mapping[str, Person], start: datetime, end: datetime) -> ScheduleReport:
+def schedule_report(
+    schedule: Schedule,
+    people: Mapping[str, Person],
+    start: datetime,
+    end: datetime,
+    pages: Mapping[str, Sequence[Page]] | None = None,
+) -> ScheduleReport:
+    """The schedule's load over ``[start, end)``; ``pages`` (by person) adds each person's night paging."""
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     timeline = shifts(schedule, start, end)
 
@@ -154,11 +227,14 @@ def schedule_report(schedule: Schedule, people: Mapping[str, Person], start: dat
         known = people.get(person)
         return known.timezone if known else schedule.timezone
 
+    loads = _loads(timeline, zone_of, start, end)
+    for load in loads:
+        load.paging = night_paging((pages or {}).get(load.person, ()), zone_of(load.person), start, end)
     return ScheduleReport(
         schedule.id,
         start,
         end,
-        coverage_gaps(schedule, start, end),
-        _loads(timeline, zone_of, start, end),
+        gaps_between(schedule.id, timeline, start, end),  # the timeline above, not computed again
+        loads,
         _layer_shares(schedule, timeline, start, end),
     )

@@ -67,7 +67,8 @@ class Reminder(plan.Notification):
 
 
 def _span(delta: timedelta) -> str:
-    minutes = max(0, int(delta.total_seconds() // 60))
+    """``40m``, ``4h55m``, ``2d4h``: rounded to the minute as ``human_span`` and the site round, not cut."""
+    minutes = round(max(0, round(delta.total_seconds())) / 60)
     if minutes < 60:
         return f"{minutes}m"
     hours, minutes = divmod(minutes, 60)

@@ -17,8 +17,9 @@ the remote and lays the records it finds over the checkout's:
 
 The overlaid records go through the same audience rules and view models as merged ones
 (:mod:`watchbill.site.audience`), so the public build shows only public fields: the updates, never the
-internal timeline. Cost per build: one ``ls-remote`` and one fetch per incident branch, and at most two
-GitHub requests per branch that differs from the base branch (merged ones cost no request).
+internal timeline. Cost per build: one ``ls-remote`` and one fetch per incident branch, and one GitHub
+request per page of 100 pull requests, listed once when a branch differs from the base branch (see
+:class:`~watchbill.incidents.branches.BranchRecords`).
 """
 
 from __future__ import annotations
@@ -131,9 +132,9 @@ def _closed(reading: _Reading, ident: IncidentId, branch: str, *, merged_record:
     if reading.github is None:
         return False
     try:
-        if reading.github.find_pull(branch, "open") is not None:
+        if reading.records.open_pull(branch) is not None:
             return False
-        closed = reading.github.find_pull(branch, "closed")
+        closed = reading.records.last_closed(branch)
     except GitHubError as exc:
         # Better an incident shown that people dismissed than an outage hidden: show it, and say why.
         reading.notes.append(f"{branch}: GitHub could not say whether its pull request is open ({exc}); shown")

@@ -14,6 +14,7 @@ from ..organisation import Organisation
 from ..state.snapshot import Snapshot
 from . import views
 from .audience import Audience
+from .cache import PageCache
 from .render import Files, render_site
 
 
@@ -56,13 +57,15 @@ def build_files(
     snapshot: Snapshot | None = None,
     directory_urls: bool = True,
     timings: Timings | None = None,
+    cache: PageCache | None = None,
 ) -> tuple[views.SiteView, Files]:
+    """The site's view and every generated file; incident pages come from ``cache`` when unchanged."""
     started = time.perf_counter()
     site = views.build(org, snapshot, audience, now)
     if timings is not None:
         timings.measure("views", started)
     started = time.perf_counter()
-    files = render_site(site, directory_urls=directory_urls)
+    files = render_site(site, directory_urls=directory_urls, cache=cache)
     if timings is not None:
         timings.measure("render", started)
     return site, files

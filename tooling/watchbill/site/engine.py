@@ -22,6 +22,7 @@ from . import output
 from .audience import Audience
 from .branches import with_branch_records
 from .build import load_snapshot
+from .cache import CacheStats, PageCache
 from .plugin import WatchbillPlugin
 from .views import SiteView
 
@@ -42,6 +43,8 @@ class BuildResult:
     """What the pages show: services, incidents (open ones apart), maintenance windows, schedules."""
     notes: tuple[str, ...] = ()
     """What the build could not do and what that means for the pages (e.g. incident branches unreadable)."""
+    cache: CacheStats = field(default_factory=CacheStats)
+    """Incident and postmortem pages rendered by this build, and those taken unchanged from the page cache."""
 
 
 def counts_of(site: SiteView) -> dict[str, int]:
@@ -82,12 +85,14 @@ def build_organisation_site(
     strict: bool = True,
     branches: bool = False,
     env: Mapping[str, str] | None = None,
+    cache: bool = True,
 ) -> BuildResult:
     """The organisation's site, built with its mkdocs.yml (default ``site/mkdocs.yml``) into ``out``.
 
     Without ``out``, a public build goes to mkdocs.yml's ``site_dir`` (``site/public``) and an internal one to
     ``site/internal``: never into the folder that is published. With ``branches``, incidents still on their
-    pull-request branches are laid over the checkout's records (:mod:`.branches`).
+    pull-request branches are laid over the checkout's records (:mod:`.branches`). Without ``cache`` every
+    page is rendered afresh (and the page cache is left as it was).
     """
     config_file = config_path(org.root, config)
     snapshot = probe_state(state)
@@ -103,6 +108,7 @@ def build_organisation_site(
         snapshot=snapshot,
         site_dir=out,
         strict=strict,
+        cache=None if cache else PageCache(),
     )
     return replace(result, notes=notes)
 
@@ -153,10 +159,12 @@ def build_site(
     snapshot: Snapshot | None = None,
     site_dir: Path | None = None,
     strict: bool = True,
+    cache: PageCache | None = None,
 ) -> BuildResult:
     """Build with mkdocs into a folder beside the target, then swap it in (see ``output``).
 
-    ``strict`` turns every mkdocs warning into a failure, as CI wants.
+    ``strict`` turns every mkdocs warning into a failure, as CI wants. ``cache`` holds rendered pages between
+    builds; by default the configuration's own under the cache folder (:meth:`PageCache.for_site`).
     """
     from mkdocs.config import load_config
     from mkdocs.exceptions import ConfigurationError
@@ -167,11 +175,12 @@ def build_site(
     except (ConfigurationError, OSError) as exc:
         raise SiteBuildError(f"cannot load {config_file}: {exc}") from None
     target = target_folder(config_file, config.site_dir, audience, site_dir)
-    previous = output.check_target(target, audience)
+    output.check_target(target, audience)
+    cache = cache if cache is not None else PageCache.for_site(config_file, audience)
     try:
         with output.staged(target) as aside:
             config.site_dir = str(aside)
-            plugin, loaded = _run_mkdocs(config, config_file, organisation, audience, now, snapshot, previous, aside)
+            plugin, loaded = _run_mkdocs(config, config_file, (organisation, audience, now, snapshot, cache), aside)
             output.swap_in(aside, target)
     except OSError as exc:
         raise SiteBuildError(f"cannot write the site to {target}: {exc.strerror or exc}") from None
@@ -181,17 +190,13 @@ def build_site(
     files = sum(1 for p in target.rglob("*") if p.is_file())
     pages = sum(1 for p in target.rglob("*.html") if p.is_file())
     counts = counts_of(plugin.site) if plugin.site is not None else {}
-    return BuildResult(target, pages, files, total, phases, audience, counts)
+    return BuildResult(target, pages, files, total, phases, audience, counts, cache=cache.stats)
 
 
 def _run_mkdocs(
     config: Any,
     config_file: Path,
-    organisation: Organisation,
-    audience: Audience,
-    now: datetime,
-    snapshot: Snapshot | None,
-    previous: dict[str, Any] | None,
+    inputs: tuple[Organisation, Audience, datetime, Snapshot | None, PageCache],
     aside: Path,
 ) -> tuple[WatchbillPlugin, float]:
     from mkdocs.commands.build import build
@@ -200,7 +205,8 @@ def _run_mkdocs(
     plugin = config.plugins.get("watchbill")
     if not isinstance(plugin, WatchbillPlugin):
         raise SiteBuildError(f"{config_file} does not enable the 'watchbill' plugin; add it under plugins:")
-    plugin.inject(organisation=organisation, audience=audience, now=now, snapshot=snapshot)
+    organisation, audience, now, snapshot, cache = inputs
+    plugin.inject(organisation=organisation, audience=audience, now=now, snapshot=snapshot, cache=cache)
     loaded = time.perf_counter()
     try:
         config.plugins.on_startup(command="build", dirty=False)

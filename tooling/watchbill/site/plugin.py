@@ -5,6 +5,11 @@ hand-written ``docs_dir`` stays clean and is the only folder ``mkdocs serve`` wa
 and postmortem pages are kept out of the navigation: mkdocs-material writes the whole nav into every page,
 which makes a nav of 1,000 incidents ten times slower to build.
 
+Generated pages in sub-folders (incidents, postmortems, history pages, ...) are not rendered by mkdocs one by
+one: mkdocs renders one frame per folder and :mod:`.frame` puts each page into it, and incident pages
+themselves come from the page cache (:mod:`.cache`) when unchanged. The build date mkdocs writes into the
+sitemap is the build's ``now``, so the same inputs give the same bytes.
+
 Settings come from mkdocs.yml (``root``, ``audience``, ``state``, ``build_dir``), from the environment
 (``WATCHBILL_AUDIENCE``, ``WATCHBILL_STATE``, ``WATCHBILL_NOW``) for ``mkdocs serve``, or from
 :meth:`WatchbillPlugin.inject` when ``watchbill site build`` has already loaded everything.
@@ -13,6 +18,7 @@ Settings come from mkdocs.yml (``root``, ``audience``, ``state``, ``build_dir``)
 from __future__ import annotations
 
 import os
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,9 +36,11 @@ from ..organisation import InvalidOrganisation, Organisation
 from ..problems import render as render_problems
 from ..state.snapshot import Snapshot
 from ..validate import load_organisation
+from . import frame
 from .audience import AUDIENCES, Audience, parse_audience
 from .build import SnapshotUnavailable, Timings, build_files, load_snapshot, write_tree
-from .render import ASSET_DIR, front_text, nav_entries
+from .cache import PageCache
+from .render import ASSET_DIR, SEARCHABLE, front_text, nav_entries
 from .views import SiteView
 
 _SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog">'
@@ -53,6 +61,11 @@ _URL_SAFE = "/:?#[]@!$&()*+,;=%~"
 """What a plain URL holds besides letters and digits: RFC 3986 delimiters, no quotes, brackets or spaces."""
 
 
+def _framed(src: str) -> bool:
+    """Pages put into their folder's frame: generated pages in sub-folders, none of them searched."""
+    return src.endswith(".md") and "/" in src and src not in SEARCHABLE
+
+
 class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-call]
     def __init__(self) -> None:
         super().__init__()
@@ -66,6 +79,11 @@ class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-c
         self.build_dir: Path | None = None
         self.timings = Timings()
         self._bodies: dict[str, str] = {}
+        self.cache: PageCache | None = None
+        self._framed: dict[str, str] = {}
+        """Framed pages' Markdown by source path: written into their folder's frame after the build."""
+        self._frames: dict[str, frame.Frame] = {}
+        self._day = ""
 
     def inject(
         self,
@@ -74,12 +92,14 @@ class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-c
         audience: Audience,
         now: datetime,
         snapshot: Snapshot | None = None,
+        cache: PageCache | None = None,
     ) -> None:
         """For callers that already hold the data: the plugin then loads nothing itself."""
         self._organisation = organisation
         self._audience = audience
         self._now = now
         self._snapshot = snapshot
+        self.cache = cache
 
     def _paths(self, config: MkDocsConfig) -> tuple[Path, Path]:
         here = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
@@ -112,6 +132,8 @@ class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-c
         organisation, snapshot = self._load(root, now)
         if audience != "public":  # never share the intermediate folder with public builds
             self.build_dir = self.build_dir.with_name(f"{self.build_dir.name}-{audience}")
+        if self.cache is None and config.config_file_path:
+            self.cache = PageCache.for_site(Path(config.config_file_path), audience)
         site, files = build_files(
             organisation,
             audience=audience,
@@ -119,11 +141,11 @@ class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-c
             snapshot=snapshot,
             directory_urls=config.use_directory_urls,
             timings=self.timings,
+            cache=self.cache,
         )
-        write_tree(self.build_dir, files)
+        self._day = now.date().isoformat()
+        self._keep(files)
         self.site = site
-        self.generated = sorted(files)
-        self._generated_pages = {src for src in self.generated if src.endswith(".md")}
         config.site_name = front_text(site.title)
         url = (site.site_url or "").rstrip("/") + "/"
         if site.site_url and not config.site_url and quote(url, safe=_URL_SAFE) == url:
@@ -136,6 +158,17 @@ class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-c
         config.extra_javascript.append(f"{ASSET_DIR}/watchbill.js")
         config.nav = self._nav(config, site)
         return config
+
+    def _keep(self, files: dict[str, str | bytes]) -> None:
+        """Framed pages stay in memory; the rest, and one frame per folder, go to the build folder for mkdocs."""
+        assert self.build_dir is not None
+        self._framed = {src: str(text) for src, text in files.items() if _framed(src)}
+        rest = {src: text for src, text in files.items() if src not in self._framed}
+        rest.update({frame.frame_src(f): frame.frame_markdown() for f in {frame.folder_of(s) for s in self._framed}})
+        self._frames = {}
+        write_tree(self.build_dir, rest)
+        self.generated = sorted(rest)
+        self._generated_pages = {src for src in self.generated if src.endswith(".md")} | set(self._framed)
 
     def _nav(self, config: MkDocsConfig, site: SiteView) -> list[Any]:
         """The configured nav with the internal pages added; or, with none configured, a nav of our own."""
@@ -163,7 +196,20 @@ class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-c
                 InclusionLevel.UNDEFINED if src in in_nav or not src.endswith(".md") else InclusionLevel.NOT_IN_NAV
             )
             files.append(File.generated(config, src, abs_src_path=str(self.build_dir / src), inclusion=inclusion))
+        for src, text in self._framed.items():
+            if files.get_file_from_path(src) is not None:
+                raise PluginError(
+                    f"docs/{src} is written by hand but Watchbill generates that page; rename or remove it"
+                )
+            # Excluded: mkdocs does not render it (its frame does), yet links to it from hand-written pages resolve.
+            files.append(File.generated(config, src, content=text, inclusion=InclusionLevel.EXCLUDED))
         return files
+
+    def on_pre_page(self, page: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
+        """The sitemap's 'last modified' is the build's instant, not the wall clock: same inputs, same bytes."""
+        if self._day:
+            page.update_date = self._day
+        return page
 
     def on_page_markdown(self, markdown: str, /, *, page: Any, config: MkDocsConfig, files: Files) -> str:
         """Generated pages are one block of finished, escaped HTML: keep Markdown from re-parsing it.
@@ -180,8 +226,39 @@ class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-c
         return self._bodies.pop(page.file.src_uri, html)
 
     def on_post_page(self, output: str, /, *, page: Any, config: MkDocsConfig) -> str:
-        """mkdocs-material's search dialog has no accessible name (axe: aria-dialog-name); give it one."""
-        return output.replace(_SEARCH_DIALOG, _NAMED_SEARCH_DIALOG, 1)
+        """mkdocs-material's search dialog has no accessible name (axe: aria-dialog-name); give it one.
+
+        A frame page is kept, not written: its folder's pages are written from it after the build.
+        """
+        output = output.replace(_SEARCH_DIALOG, _NAMED_SEARCH_DIALOG, 1)
+        folder, _, name = page.file.src_uri.rpartition("/")
+        if name == f"{frame.FRAME_STEM}.md" and page.file.src_uri in self._generated_pages:
+            try:
+                self._frames[folder] = frame.Frame(output)
+            except frame.FrameError as exc:
+                raise PluginError(f"cannot frame the pages of {folder}/: {exc}") from None
+            return ""
+        return output
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Write every framed page into its folder's frame, complete the sitemap, keep the page cache."""
+        started = time.perf_counter()
+        site_dir = Path(config.site_dir)
+        made: set[Path] = set()
+        for src, text in self._framed.items():
+            folder = frame.folder_of(src)
+            if folder not in self._frames:
+                raise PluginError(f"the theme rendered no frame for the pages of {folder}/")
+            page = self._frames[folder].fill(src, frame.split(text))
+            path = site_dir / frame.destination(src, config.use_directory_urls)
+            if path.parent not in made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                made.add(path.parent)
+            path.write_bytes(page.encode("utf-8", errors="xmlcharrefreplace"))
+        frame.complete_sitemap(site_dir, config.site_url, list(self._framed), config.use_directory_urls, self._day)
+        if self.cache is not None:
+            self.cache.save()
+        self.timings.measure("frame", started)
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         """Rebuild when the organisation's records change, not only the hand-written pages."""

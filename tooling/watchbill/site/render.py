@@ -22,7 +22,8 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from ..fields import zone
-from . import api, badges, feeds, svg, views
+from . import api, badges, feeds, ical, svg, views
+from .cache import PageCache
 from .urls import relative_url
 from .views import SiteView, format_percent
 
@@ -220,7 +221,7 @@ def environment() -> Environment:
 _BLANK_LINES = re.compile(r"\n\s*\n")
 
 
-def _page(template: str, src: str, site: SiteView, directory_urls: bool, **context: Any) -> str:
+def _page(template: str, src: str, site: SiteView | PageSite, directory_urls: bool, **context: Any) -> str:
     """One page: front matter, then a single raw HTML block (no blank lines, so Markdown leaves it whole)."""
     body = (
         environment().get_template(template).render(site=site, page_src=src, directory_urls=directory_urls, **context)
@@ -231,7 +232,73 @@ def _page(template: str, src: str, site: SiteView, directory_urls: bool, **conte
     return front_matter(title, description, searchable=src in SEARCHABLE) + body + "\n"
 
 
-def render_pages(site: SiteView, *, directory_urls: bool = True) -> Files:
+@dataclass(frozen=True)
+class PageSite:
+    """What incident and postmortem pages may read of the site: part of their cache key.
+
+    They are rendered with this instead of the whole :class:`SiteView`, so a page cannot show something its
+    key does not cover (a template that reads another field fails at once: add that field here).
+    """
+
+    audience: str
+    organisation: str
+    title: str
+    description: str | None
+    site_url: str | None
+    support_url: str | None
+    time_zone: str
+
+    @classmethod
+    def of(cls, site: SiteView) -> PageSite:
+        return cls(
+            site.audience,
+            site.organisation,
+            site.title,
+            site.description,
+            site.site_url,
+            site.support_url,
+            site.time_zone,
+        )
+
+
+def incident_pages(
+    site: PageSite, incident: views.IncidentView, directory_urls: bool, cache: PageCache | None = None
+) -> Files:
+    """An incident's page and, when this audience may read it, its postmortem; from ``cache`` if unchanged."""
+    pages = [
+        (
+            "incident.html",
+            incident.src,
+            {
+                "title": f"{incident.title} ({incident.id})",
+                "description": f"{incident.status_label}: {incident.title}",
+                "incident": incident,
+            },
+        )
+    ]
+    if incident.postmortem is not None and incident.postmortem_src is not None:
+        context = {
+            "title": f"Postmortem: {incident.title}",
+            "description": f"What happened in {incident.id}, why, and what we changed.",
+            "incident": incident,
+            "postmortem": incident.postmortem,
+        }
+        pages.append(("postmortem.html", incident.postmortem_src, context))
+    files: Files = {}
+    shown = cache.key(site, incident, directory_urls) if cache is not None else ""
+    for template, src, context in pages:
+        key = cache.key(shown, template, src) if cache is not None else ""
+        text = cache.get(key) if cache is not None else None
+        if text is None:
+            text = _page(template, src, site, directory_urls, **context)
+            if cache is not None:
+                cache.put(key, text)
+        files[src] = text
+    return files
+
+
+def render_pages(site: SiteView, *, directory_urls: bool = True, cache: PageCache | None = None) -> Files:
+    """Every generated page as Markdown with front matter; incident pages come from ``cache`` when unchanged."""
     files: Files = {}
     desc = site.description or f"Current status, incident history and reliability of {site.organisation}."
     files["index.md"] = _page(
@@ -256,27 +323,10 @@ def render_pages(site: SiteView, *, directory_urls: bool = True) -> Files:
         description=f"Response times, incident frequency and service level objectives of {site.organisation}.",
         view=site.reliability,
     )
+    page_site = PageSite.of(site)
     for incident in site.incidents:
-        files[incident.src] = _page(
-            "incident.html",
-            incident.src,
-            site,
-            directory_urls,
-            title=f"{incident.title} ({incident.id})",
-            description=f"{incident.status_label}: {incident.title}",
-            incident=incident,
-        )
-        if incident.postmortem is not None and incident.postmortem_src is not None:
-            files[incident.postmortem_src] = _page(
-                "postmortem.html",
-                incident.postmortem_src,
-                site,
-                directory_urls,
-                title=f"Postmortem: {incident.title}",
-                description=f"What happened in {incident.id}, why, and what we changed.",
-                incident=incident,
-                postmortem=incident.postmortem,
-            )
+        files.update(incident_pages(page_site, incident, directory_urls, cache))
+    files.update(service_pages(site, directory_urls))
     if site.audience == "internal":
         files["oncall.md"] = _page(
             "oncall.html",
@@ -290,14 +340,41 @@ def render_pages(site: SiteView, *, directory_urls: bool = True) -> Files:
     return files
 
 
+SERVICE_INCIDENTS = 10
+"""Incidents a service page lists; the history has the rest."""
+
+
+def service_pages(site: SiteView, directory_urls: bool) -> Files:
+    """One page per service: uptime, a response-time chart per probe, its feeds and maintenance calendar."""
+    files: Files = {}
+    for service in site.services:
+        files[service.src] = _page(
+            "service.html",
+            service.src,
+            site,
+            directory_urls,
+            title=f"{service.name} status",
+            description=f"Uptime, response times, incidents and maintenance of {service.name}.",
+            service=service,
+            incidents=[i for i in site.incidents if any(a.service_id == service.id for a in i.services)][
+                :SERVICE_INCIDENTS
+            ],
+            windows=[m for m in reversed(site.maintenance) if any(s == service.id for s, _ in m.services)],
+            atom_src=feeds.atom_path(service.id),
+            json_src=feeds.json_path(service.id),
+            ical_src=ical.service_calendar_path(service.id),
+        )
+    return files
+
+
 def asset_files() -> Files:
     folder = resources.files("watchbill.site") / "assets"
     return {f"{ASSET_DIR}/{name}": (folder / name).read_bytes() for name in ASSETS}
 
 
-def render_site(site: SiteView, *, directory_urls: bool = True) -> Files:
+def render_site(site: SiteView, *, directory_urls: bool = True, cache: PageCache | None = None) -> Files:
     """Every generated file of the site: pages, assets, the JSON API, the feed and the badges."""
-    files = render_pages(site, directory_urls=directory_urls)
+    files = render_pages(site, directory_urls=directory_urls, cache=cache)
     files.update(asset_files())
     files.update(api.files(site, directory_urls=directory_urls))
     files.update(feeds.files(site, directory_urls=directory_urls))

@@ -6,6 +6,7 @@ figures in a table beside it. Colours come from CSS classes so the stylesheet de
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -138,3 +139,82 @@ def meter(share: float, *, label: str, width: int = 200, height: int = 10, css: 
         f'<rect class="wb-meter-fill" width="{_num(width * clamped)}" height="{height}" rx="{height / 2:.0f}"/>'
         "</svg>"
     )
+
+
+def _nice_top(value: float) -> float:
+    """The next 1, 2 or 5 times a power of ten at or above ``value``: round axis labels."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(float(step * power) for step in (1, 2, 5, 10) if step * power >= value)
+
+
+def _segments(points: Sequence[tuple[float, float | None]]) -> list[list[tuple[float, float]]]:
+    """Runs of measured points; a failed check (no latency) breaks the line."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for x, y in points:
+        if y is None:
+            if runs[-1]:
+                runs.append([])
+        else:
+            runs[-1].append((x, y))
+    return [run for run in runs if run]
+
+
+def response_chart(
+    points: Sequence[tuple[float, float | None]],
+    *,
+    ident: str,
+    title: str,
+    desc: str,
+    start_label: str,
+    end_label: str,
+    unit: str = "ms",
+    width: int = 640,
+    height: int = 180,
+) -> Markup:
+    """Response time over time: ``points`` are (share of the time span 0..1, value or None for a failed check).
+
+    Readable without script or colour: a labelled value axis, the span's first and last time under it, a
+    ``<title>`` and ``<desc>`` the image is labelled by, failed checks as marks on the baseline.
+    """
+    if not points:
+        return Markup("")
+    left, right, top_pad, bottom = 56, 8, 10, 24
+    plot_w, plot_h = width - left - right, height - top_pad - bottom
+    top = _nice_top(max((y for _, y in points if y is not None), default=0.0))
+    base = top_pad + plot_h
+
+    def xy(x: float, y: float) -> str:
+        return f"{_num(left + plot_w * x)},{_num(base - plot_h * y / top)}"
+
+    name = escape(ident)
+    out = [
+        f'<svg class="wb-chart wb-response" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="{name}-t {name}-d"><title id="{name}-t">{escape(title)}</title>'
+        f'<desc id="{name}-d">{escape(desc)}</desc>'
+    ]
+    for share in (0.0, 0.5, 1.0):
+        y = base - plot_h * share
+        out.append(
+            f'<line class="wb-grid" x1="{left}" y1="{_num(y)}" x2="{width - right}" y2="{_num(y)}"/>'
+            f'<text class="wb-chart-label" x="{left - 6}" y="{_num(y + 4)}" text-anchor="end">'
+            f"{_num(top * share)} {escape(unit)}</text>"
+        )
+    for run in _segments(points):
+        if len(run) == 1:
+            cx, cy = xy(*run[0]).split(",")
+            out.append(f'<circle class="wb-response-dot" cx="{cx}" cy="{cy}" r="2"/>')
+        else:
+            out.append(f'<polyline class="wb-response-line" points="{" ".join(xy(x, y) for x, y in run)}"/>')
+    for x, latency in points:
+        if latency is None:
+            px = _num(left + plot_w * x)
+            out.append(f'<line class="wb-response-fail" x1="{px}" y1="{_num(base)}" x2="{px}" y2="{_num(base - 8)}"/>')
+    out.append(
+        f'<text class="wb-chart-label" x="{left}" y="{height - 6}">{escape(start_label)}</text>'
+        f'<text class="wb-chart-label" x="{width - right}" y="{height - 6}" text-anchor="end">'
+        f"{escape(end_label)}</text>"
+        "</svg>"
+    )
+    return Markup("".join(out))  # noqa: S704 - every text part above is escaped

@@ -1,15 +1,19 @@
 """Check every file against its model, then the organisation as a whole.
 
-Per-file work (read, parse, model) is pure and cached by content digest; cross-references always run,
-since a change in one file can break a reference in another that did not change.
+Per-file work (read, parse, model, and for incidents the facts the cross-file rules need) is pure and cached
+by content (:mod:`.cache`). Cross-references always run, since a change in one file can break a reference in
+another that did not change; for incidents they run over cached facts, never over built records. That pass
+costs about 20 ms of CPU at 10,000 incidents (``tooling/bench/bench_validate.py`` prints it), so re-checking
+everything is cheaper than tracking which file can affect which. Positions are recorded only for a file that
+has a problem, by parsing it again.
 """
 
 from __future__ import annotations
 
-import hashlib
+import gc
 import os
-from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -30,10 +34,11 @@ from ..models import (
     Settings,
     SeveritiesFile,
 )
-from ..organisation import InvalidOrganisation, Organisation, Source
+from ..organisation import IncidentFacts, InvalidOrganisation, LazyRecords, Organisation, Source
 from ..problems import LocatedError, Problem
 from . import crossref
-from .cache import Entry, ValidationCache
+from .cache import FACT_KINDS, Entry, ValidationCache, digest_of
+from .facts import incident_facts
 from .messages import problems_from
 
 _BROKEN_KIND = {
@@ -84,13 +89,20 @@ def _parse_bytes(relative: str, kind: str, raw: bytes) -> tuple[Any, tuple[Probl
         return None, (_with_layout_hint(exc.problem, kind),)
 
 
-def _model_of(relative: str, kind: str, data: Any, raw: bytes) -> tuple[BaseModel | None, tuple[Problem, ...]]:
+def _model_of(relative: str, kind: str, data: Any, raw: bytes | Path) -> tuple[BaseModel | None, tuple[Problem, ...]]:
+    """The model, or its problems located by parsing again, now noting where every key and item is.
+
+    ``raw`` may be the file's path: a valid file (the usual case) is then never read again."""
     try:
         return KINDS[kind].model.model_validate(data), ()
     except ValidationError:
-        doc = parse(decode(raw, relative), relative)  # again, now noting where every key and item is
-        model, problems = check_document(doc, kind)
-        return model, tuple(problems)
+        pass
+    try:
+        text = decode(raw if isinstance(raw, bytes) else read_bytes(raw, relative), relative)
+        model, problems = check_document(parse(text, relative), kind)
+    except LocatedError as exc:  # the file changed since it was read
+        return None, (exc.problem,)
+    return model, tuple(problems)
 
 
 def _with_layout_hint(problem: Problem, kind: str) -> Problem:
@@ -104,8 +116,83 @@ def _with_layout_hint(problem: Problem, kind: str) -> Problem:
     return replace(problem, message=problem.message + hint)
 
 
-def _parse_batch(batch: list[tuple[str, str, bytes]]) -> list[tuple[Any, tuple[Problem, ...]]]:
-    return [_parse_bytes(relative, kind, raw) for relative, kind, raw in batch]
+def _check_bytes(relative: str, kind: str, raw: bytes) -> tuple[Any, tuple[Problem, ...]]:
+    """What the cache keeps for one file's content: an incident's facts (the record itself is dropped), or
+    the parsed data of another kind; None and the problems when it fails."""
+    data, problems = _parse_bytes(relative, kind, raw)
+    if data is None or kind not in FACT_KINDS:
+        return data, problems
+    model, problems = _model_of(relative, kind, data, raw)
+    return (incident_facts(model, relative) if isinstance(model, Incident) else None), problems
+
+
+def _check_file(item: tuple[str, str, str]) -> tuple[str | None, Any, tuple[Problem, ...]]:
+    """(content digest, what the cache keeps, problems) for one file; no digest when it cannot be read."""
+    relative, kind, path = item
+    try:
+        raw = read_bytes(Path(path), relative)
+    except LocatedError as exc:
+        return None, None, (exc.problem,)
+    return digest_of(raw), *_check_bytes(relative, kind, raw)
+
+
+def _check_batch(batch: list[tuple[str, str, str]]) -> list[tuple[str | None, Any, tuple[Problem, ...]]]:
+    return [_check_file(item) for item in batch]
+
+
+Checked = tuple[FoundFile, BaseModel | IncidentFacts | None, tuple[Problem, ...]]
+"""One file's result: its model (an incident's facts), or None; and its own problems."""
+
+
+def check_files(
+    files: list[FoundFile], cache: ValidationCache | None, jobs: int | None = None
+) -> tuple[list[Checked], int]:
+    """Per-file results in the order given, and how many files were unchanged since the cached run.
+
+    An unchanged file (by its trusted stat, else by its content digest) is served from the cache. The rest are
+    read, parsed and checked in worker processes when there are many, so only digests, facts and plain data
+    cross process and cache boundaries; and only the failing files are parsed again for line and column.
+    """
+    outcomes: dict[str, tuple[Any, tuple[Problem, ...]]] = {}
+    todo: list[FoundFile] = []
+    cached = 0
+    for found in files:
+        outcome = _cached(found, cache) if cache is not None else None
+        if outcome is None:
+            todo.append(found)
+        elif isinstance(outcome, Problem):
+            outcomes[found.relative] = (None, (outcome,))
+        else:
+            outcomes[found.relative] = (outcome.data, outcome.problems)
+            cached += 1
+    for found, (digest, data, problems) in zip(todo, _check_all(todo, jobs), strict=True):
+        outcomes[found.relative] = (data, problems)
+        if cache is not None and digest is not None:
+            cache.put(found.relative, Entry(digest, found.kind, data, problems), found.stat)
+    if cache is not None:
+        cache.prune({f.relative for f in files})
+    results: list[Checked] = []
+    for found in files:
+        data, problems = outcomes[found.relative]
+        if data is None or found.kind in FACT_KINDS:
+            results.append((found, data, problems))
+        else:
+            results.append((found, *_model_of(found.relative, found.kind, data, found.path)))
+    return results, cached
+
+
+def _cached(found: FoundFile, cache: ValidationCache) -> Entry | Problem | None:
+    """The cached entry for an unchanged file, the problem reading it, or None to check it."""
+    entry = cache.unchanged(found.relative, found.kind, found.stat)
+    if entry is not None or found.relative not in cache:
+        return entry  # a file new to the cache is read once, by whoever checks it
+    raw = _read(found)
+    if isinstance(raw, Problem):
+        return raw
+    entry = cache.get(found.relative, digest_of(raw), found.kind)
+    if entry is not None:
+        cache.restat(found.relative, found.stat)
+    return entry
 
 
 def _read(found: FoundFile) -> bytes | Problem:
@@ -115,55 +202,17 @@ def _read(found: FoundFile) -> bytes | Problem:
         return exc.problem
 
 
-def check_files(
-    files: list[FoundFile], cache: ValidationCache | None, jobs: int | None = None
-) -> tuple[list[tuple[FoundFile, BaseModel | None, tuple[Problem, ...]]], int]:
-    """Per-file results in the order given, and how many files were unchanged since the cached run.
-
-    Parsing (the expensive part) is cached and spread over processes; model validation is cheap and runs
-    here, so only plain data crosses process and cache boundaries.
-    """
-    loaded: dict[str, tuple[Any, tuple[Problem, ...]]] = {}
-    raws: dict[str, bytes] = {}
-    todo: list[tuple[FoundFile, str, bytes]] = []
-    for found in files:
-        raw = _read(found)
-        if isinstance(raw, Problem):
-            loaded[found.relative] = (None, (raw,))
-            continue
-        raws[found.relative] = raw
-        digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
-        entry = cache.get(found.relative, digest) if cache else None
-        if entry is not None and entry.kind == found.kind:
-            loaded[found.relative] = (entry.data, entry.problems)
-        else:
-            todo.append((found, digest, raw))
-    cached = len(raws) - len(todo)
-    outcomes = _parse_all([(f.relative, f.kind, raw) for f, _, raw in todo], jobs)
-    for (found, digest, _), outcome in zip(todo, outcomes, strict=True):
-        loaded[found.relative] = outcome
-        if cache is not None:
-            cache.put(found.relative, Entry(digest, found.kind, outcome[0], outcome[1]))
-    if cache is not None:
-        cache.prune({f.relative for f in files})
-    results: list[tuple[FoundFile, BaseModel | None, tuple[Problem, ...]]] = []
-    for found in files:
-        data, problems = loaded[found.relative]
-        if data is None:
-            results.append((found, None, problems))
-        else:
-            results.append((found, *_model_of(found.relative, found.kind, data, raws[found.relative])))
-    return results, cached
-
-
-def _parse_all(items: list[tuple[str, str, bytes]], jobs: int | None) -> list[tuple[Any, tuple[Problem, ...]]]:
+def _check_all(files: list[FoundFile], jobs: int | None) -> list[tuple[str | None, Any, tuple[Problem, ...]]]:
+    items = [(f.relative, f.kind, f.location) for f in files]
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
     if workers <= 1 or len(items) < PARALLEL_THRESHOLD:
-        return _parse_batch(items)
+        return _check_batch(items)
     size = max(50, len(items) // (workers * 4))
     batches = [items[i : i + size] for i in range(0, len(items), size)]
+    from concurrent.futures import ProcessPoolExecutor  # here: 20 ms of imports that most runs never need
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return [outcome for batch in pool.map(_parse_batch, batches) for outcome in batch]
+        return [outcome for batch in pool.map(_check_batch, batches) for outcome in batch]
 
 
 _LISTED: dict[type[BaseModel], tuple[str, str]] = {
@@ -176,7 +225,6 @@ _LISTED: dict[type[BaseModel], tuple[str, str]] = {
 _SINGLE: dict[type[BaseModel], str] = {
     Schedule: "schedule",
     EscalationPolicy: "policy",
-    Incident: "incident",
     Maintenance: "maintenance",
 }
 """Files that are one record: model -> kind."""
@@ -187,14 +235,16 @@ _TABLES = {
     "service": "services",
     "schedule": "schedules",
     "policy": "policies",
-    "incident": "incidents",
+    "incident": "incident_facts",
     "maintenance": "maintenance",
 }
-"""Kind -> the Organisation attribute that indexes it by id."""
+"""Kind -> the Organisation attribute that indexes it by id (incidents by their facts; the records are lazy)."""
 
 
-def _records(model: BaseModel, path: str) -> list[tuple[str, str, Any, Source]]:
+def _records(model: BaseModel | IncidentFacts, path: str) -> list[tuple[str, str, Any, Source]]:
     """(kind, id, record, source) for each record a file defines."""
+    if isinstance(model, IncidentFacts):
+        return [("incident", model.id, model, Source(path))]
     listed = _LISTED.get(type(model))
     if listed is not None:
         kind, key = listed
@@ -204,17 +254,24 @@ def _records(model: BaseModel, path: str) -> list[tuple[str, str, Any, Source]]:
 
 
 def assemble(
-    root: Path, results: Iterable[tuple[FoundFile, BaseModel | None, Any]]
+    root: Path, results: Iterable[tuple[FoundFile, BaseModel | IncidentFacts | None, Any]]
 ) -> tuple[Organisation, list[crossref.Finding]]:
-    """Index the valid models by id, noting duplicates as findings (the first definition wins)."""
+    """Index the valid models by id, noting duplicates as findings (the first definition wins).
+
+    Incidents are indexed by their facts; their records are built from the files when first asked for."""
     org = Organisation(root=root)
     findings: list[crossref.Finding] = []
-    for found, model, _ in results:
+    built: dict[str, Incident] = {}
+    for found, result, _ in results:
+        model = result
         if model is None:
             stem = PurePosixPath(found.relative).stem
             org.broken.add(_BROKEN_KIND.get(found.kind, (_OBJECT_KIND.get(found.kind, found.kind), stem)))
         elif isinstance(model, Settings):
             org.settings = model
+        elif isinstance(model, Incident):  # from a caller that built the record already
+            built[found.relative] = model
+            model = incident_facts(model, found.relative)
         for kind, ident, record, source in _records(model, found.relative) if model is not None else []:
             table = getattr(org, _TABLES[kind])
             if ident in table:
@@ -224,7 +281,23 @@ def assemble(
                 continue
             table[ident] = record
             org.sources[(kind, ident)] = source
+    paths = {ident: org.sources[("incident", ident)].path for ident in org.incident_facts}
+    org.incidents = LazyRecords(paths, lambda relative: built.get(relative) or incident_at(root, relative))
     return org, findings
+
+
+def incident_at(root: Path, relative: str) -> Incident:
+    """The record in one incident file, for an organisation that has validated it; refused if it no longer
+    validates (it changed since)."""
+    path = root / relative
+    try:
+        data, problems = _parse_bytes(relative, "incident", read_bytes(path, relative))
+    except LocatedError as exc:
+        raise InvalidOrganisation([exc.problem]) from None
+    model, problems = _model_of(relative, "incident", data, path) if data is not None else (None, problems)
+    if not isinstance(model, Incident):
+        raise InvalidOrganisation(list(problems))
+    return model
 
 
 class Locator:
@@ -258,12 +331,32 @@ def validate(
     jobs: int | None = None,
     clock: bool = True,
 ) -> Report:
+    with _collector_paused():
+        return _validate(root, now, use_cache, cache_directory, jobs, clock)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cycle collector would walk every cached entry again and again (tens of thousands of tuples) while
+    nothing made here forms a cycle that reference counting cannot free: pause it for the run."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _validate(
+    root: Path, now: datetime, use_cache: bool, cache_directory: Path | None, jobs: int | None, clock: bool
+) -> Report:
+    cache = ValidationCache(root, cache_directory) if use_cache else None  # first: it notes when the run began
     files, problems = discover(root)
     if not files and not problems:
         problems.append(
             Problem(".", 1, 1, "error", f"no incidents/, policies/ or schedules/ files under {root}", "no-files")
         )
-    cache = ValidationCache(root, cache_directory) if use_cache else None
     results, cached = check_files(files, cache, jobs)
     for _, _, file_problems in results:
         problems.extend(file_problems)
@@ -286,4 +379,7 @@ def load_organisation(root: Path, *, now: datetime, use_cache: bool = True) -> O
     report = validate(root, now=now, use_cache=use_cache, clock=False)
     if report.errors:
         raise InvalidOrganisation(list(report.errors))
+    if not use_cache and isinstance(report.organisation.incidents, LazyRecords):
+        # Uncached loads are of scratch trees and other revisions, which are deleted after use.
+        report.organisation.incidents.materialize()
     return report.organisation

@@ -5,18 +5,17 @@ Each rule yields findings addressed by (file, key path); validate.Locator turns 
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import PurePosixPath
 
 from ..fields import format_duration, format_instant, zone
 from ..files.loader import Loc
-from ..incidents.ids import IncidentId
-from ..models import Incident, Postmortem, Schedule, Step, split_target
+from ..models import Schedule, Step, split_target
 from ..oncall import first_gap, shifts
-from ..organisation import Organisation, Source
+from ..organisation import IncidentFacts, Organisation, Source
 from ..problems import Level
 from .workflows import PROBE_WORKFLOW, SITE_WORKFLOW, probe_regions
 from .zones import advice
@@ -89,9 +88,13 @@ def check(org: Organisation, *, now: datetime, clock: bool = True) -> list[Findi
 
 
 def _file_names(org: Organisation, now: datetime) -> Iterator[Finding]:
+    """Schedules, policies and maintenance windows; an incident's place is checked from its own file
+    (:func:`.facts.incident_facts`), since it depends on nothing else."""
     for (kind, ident), source in org.sources.items():
-        stem = PurePosixPath(source.path).stem
-        if kind in ("schedule", "policy", "incident", "maintenance") and stem != ident:
+        if kind not in ("schedule", "policy", "maintenance"):
+            continue
+        stem = posixpath.splitext(posixpath.basename(source.path))[0]
+        if stem != ident:
             yield Finding(
                 source.path,
                 ("id",),
@@ -99,23 +102,25 @@ def _file_names(org: Organisation, now: datetime) -> Iterator[Finding]:
                 f"id '{ident}' does not match the file name '{stem}'; rename one of them",
                 "id-filename-mismatch",
             )
-        if kind == "incident":
-            expected = PurePosixPath(IncidentId.parse(ident).path)
-            if PurePosixPath(source.path).parent != expected.parent:
-                yield Finding(
-                    source.path,
-                    ("id",),
-                    "error",
-                    f"incident {ident} belongs in {expected.parent}/, not {PurePosixPath(source.path).parent}/",
-                    "id-filename-mismatch",
-                )
 
 
 def _people(org: Organisation, now: datetime) -> Iterator[Finding]:
+    logins: dict[str, str] = {}
     for person in org.people.values():
         source = org.source("person", person.id)
         for channel in person.contacts:
             yield from _unknown(org, "channel", org.channels, channel, source, ("contacts", channel), "unknown-channel")
+        if person.github is None:
+            continue
+        # GitHub logins ignore case: two people on one login make a comment's author ambiguous.
+        first = logins.setdefault(person.github.casefold(), person.id)
+        if first != person.id:
+            path, loc = _at(source, "github")
+            message = (
+                f"the GitHub login '{person.github}' is {first}'s already; a comment by it could not be told "
+                "apart, so neither may act by comment until one is changed"
+            )
+            yield Finding(path, loc, "error", message, "duplicate-github-login")
 
 
 def _channels(org: Organisation, now: datetime) -> Iterator[Finding]:
@@ -350,26 +355,6 @@ def _probe_regions(org: Organisation, now: datetime) -> Iterator[Finding]:
             )
 
 
-def _incident_references(org: Organisation, incident: Incident, source: Source) -> Iterator[Finding]:
-    yield from _unknown(org, "severity", org.severities, incident.severity, source, ("severity",), "unknown-severity")
-    for si, affected in enumerate(incident.services):
-        yield from _unknown(
-            org, "service", org.services, affected.service, source, ("services", si, "service"), "unknown-service"
-        )
-    if incident.probe:
-        yield from _incident_probe(org, incident.probe, source)
-    for role, person in incident.roles.model_dump().items():
-        if person:
-            yield from _unknown(org, "person", org.people, person, source, ("roles", role), "unknown-person")
-    for ti, event in enumerate(incident.timeline):
-        if event.by:
-            yield from _unknown(org, "person", org.people, event.by, source, ("timeline", ti, "by"), "unknown-person")
-    for ri, related in enumerate(incident.related):
-        yield from _unknown(org, "incident", org.incidents, related, source, ("related", ri), "unknown-incident")
-    if incident.postmortem:
-        yield from _postmortem_references(org, incident.postmortem, source)
-
-
 def _incident_probe(org: Organisation, probe: str, source: Source) -> Iterator[Finding]:
     service_id, _, probe_id = probe.partition("/")
     service = org.services.get(service_id)
@@ -386,83 +371,56 @@ def _incident_probe(org: Organisation, probe: str, source: Source) -> Iterator[F
     yield Finding(path, loc, "error", f"unknown probe '{probe}' ({hint})", "unknown-probe")
 
 
-def _postmortem_references(org: Organisation, postmortem: Postmortem, source: Source) -> Iterator[Finding]:
-    for ai, author in enumerate(postmortem.authors):
-        yield from _unknown(org, "person", org.people, author, source, ("postmortem", "authors", ai), "unknown-person")
-    for ai, item in enumerate(postmortem.action_items):
-        where = ("postmortem", "action_items", ai, "owner")
-        yield from _unknown(org, "person", org.people, item.owner, source, where, "unknown-person")
-
-
 def _incidents(org: Organisation, now: datetime) -> Iterator[Finding]:
-    for incident in org.incidents.values():
-        source = org.source("incident", incident.id)
-        yield from _incident_references(org, incident, source)
-        previous: tuple[str, datetime] | None = None
-        for name, moment in incident.milestones():
-            if moment is None:
-                continue
-            if previous is not None and moment < previous[1]:
-                yield Finding(
-                    source.path,
-                    (name,),
-                    "error",
-                    f"{name} ({moment.isoformat()}) is before {previous[0]} ({previous[1].isoformat()}); "
-                    "the order is started <= detected <= acknowledged <= mitigated <= resolved",
-                    "timestamps-order",
-                )
-            previous = (name, moment)
-        for ui, update in enumerate(incident.updates):
-            if update.at < incident.started_at:
-                yield Finding(
-                    source.path,
-                    ("updates", ui, "at"),
-                    "error",
-                    f"update at {update.at.isoformat()} is dated before the incident started "
-                    f"({incident.started_at.isoformat()}); check the date and UTC offset",
-                    "timestamps-order",
-                )
-            if ui and update.at < incident.updates[ui - 1].at:
-                yield Finding(
-                    source.path,
-                    ("updates", ui, "at"),
-                    "error",
-                    "updates must be listed oldest first",
-                    "timestamps-order",
-                )
+    """From each record's facts (:mod:`.facts`): the ids it names, and what its own file already showed."""
+    tables: dict[str, Mapping[str, object]] = {
+        "severity": org.severities,
+        "service": org.services,
+        "person": org.people,
+        "incident": org.incidents,
+    }
+    for facts in org.incident_facts.values():
+        source = org.source("incident", facts.id)
+        for kind, ident, loc, rule in facts.references:
+            if ident not in tables[kind]:
+                yield from _unknown(org, kind, tables[kind], ident, source, loc, rule)
+        if facts.probe:
+            yield from _incident_probe(org, facts.probe, source)
+        for loc, level, message, rule in facts.own:
+            yield Finding(source.path, loc, level, message, rule)
 
 
 def _incidents_against_clock(org: Organisation, now: datetime) -> Iterator[Finding]:
-    for incident in org.incidents.values():
-        source = org.source("incident", incident.id)
-        if incident.started_at > now:
+    for facts in org.incident_facts.values():
+        source = org.source("incident", facts.id)
+        started_at = datetime.fromisoformat(facts.started_at)
+        if started_at > now:
             yield Finding(
                 source.path,
                 ("started_at",),
                 "error",
-                f"started_at ({incident.started_at.isoformat()}) is in the future; check the year",
+                f"started_at ({facts.started_at}) is in the future; check the year",
                 "timestamps-order",
             )
-        yield from _postmortem_due(org, incident, source, now)
+        yield from _postmortem_due(org, facts, source, now)
 
 
-def _postmortem_due(org: Organisation, incident: Incident, source: Source, now: datetime) -> Iterator[Finding]:
-    severity = org.severities.get(incident.severity)
-    if severity is None or not severity.postmortem.required or incident.resolved_at is None:
+def _postmortem_due(org: Organisation, facts: IncidentFacts, source: Source, now: datetime) -> Iterator[Finding]:
+    severity = org.severities.get(facts.severity)
+    if severity is None or not severity.postmortem.required or facts.resolved_at is None:
         return
     due_within = severity.postmortem.due_within
     if due_within is None:
         return
-    due = incident.resolved_at + due_within
-    published = incident.postmortem is not None and incident.postmortem.status == "published"
-    if not published and now > due:
-        state = "missing" if incident.postmortem is None else f"still '{incident.postmortem.status}'"
-        loc: Loc = ("postmortem", "status") if incident.postmortem else ("status",)
+    due = datetime.fromisoformat(facts.resolved_at) + due_within
+    if facts.postmortem_status != "published" and now > due:
+        state = "missing" if facts.postmortem_status is None else f"still '{facts.postmortem_status}'"
+        loc: Loc = ("postmortem", "status") if facts.postmortem_status is not None else ("status",)
         yield Finding(
             source.path,
             loc,
             "error",
-            f"{incident.severity} requires a published postmortem by {due.date().isoformat()} "
+            f"{facts.severity} requires a published postmortem by {due.date().isoformat()} "
             f"({format_duration(due_within)} after resolution); it is {state}",
             "postmortem-overdue",
         )

@@ -19,6 +19,7 @@ from pydantic_core import ErrorDetails
 
 from ..fields import INCIDENT_ID_PATTERN
 from ..files.loader import Document, Loc, is_yaml11_boolean
+from ..models.people import GITHUB_LOGIN_PATTERN
 from ..problems import Problem
 
 _PATTERN_HINTS = {
@@ -29,6 +30,7 @@ _PATTERN_HINTS = {
     r"^[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*$": "service-id/probe-id",
     r"^https?://[^\s/$.?#][^\s]*$": "a URL starting with https:// or http://",
     r"^https?://\S+$": "a URL starting with https:// or http://",
+    GITHUB_LOGIN_PATTERN: "a GitHub login: letters, digits and single hyphens between them, not at either end",
 }
 _BOUNDS = {
     "greater_than": ("gt", "more than"),

@@ -56,6 +56,12 @@ RULES: dict[str, Rule] = _table(
     Rule("wrong-type", "error", "model", "A value of the wrong type (text for a number, a list for a mapping...)."),
     Rule("invalid-value", "error", "model", "A value of the right type that is not allowed (pattern, range, choice)."),
     Rule("duplicate-id", "error", "organisation", "Two records of one kind with the same id."),
+    Rule(
+        "duplicate-github-login",
+        "error",
+        "organisation",
+        "Two people in schedules/people.yaml with one GitHub login (GitHub ignores case).",
+    ),
     Rule("id-filename-mismatch", "error", "organisation", "A record's id does not match its file name or folder."),
     Rule("unknown-person", "error", "organisation", "A reference to a person not in schedules/people.yaml."),
     Rule("unknown-channel", "error", "organisation", "A reference to a channel not in policies/channels.yaml."),

@@ -26,20 +26,22 @@ from .incidents import (
     postmortem_src,
     recent_months,
 )
-from .maintenance import UPCOMING_HORIZON, MaintenanceView
+from .maintenance import CALENDAR_HORIZON, UPCOMING_HORIZON, CalendarEntry, MaintenanceView
 from .oncall import CALENDAR_DAYS, LayerView, OverrideView, PolicyView, ScheduleView, ShiftView, StepView, handoff_text
 from .reliability import ReliabilityView, RepeatView, ResponseRow, SloView
-from .services import DayLevel, DayView, ProbeView, ServiceInternal, ServiceView, Sparkline
+from .services import DayLevel, DayView, ProbeView, ResponseChart, ServiceInternal, ServiceView, Sparkline, service_src
 from .status import HOME_MONTHS, GroupView, StatusView
 
 __all__ = [
     "CALENDAR_DAYS",
+    "CALENDAR_HORIZON",
     "HOME_MONTHS",
     "IMPACT_LABEL",
     "UPCOMING_HORIZON",
     "UPDATE_LABEL",
     "ActionItemView",
     "AffectedView",
+    "CalendarEntry",
     "DayLevel",
     "DayView",
     "GroupView",
@@ -55,6 +57,7 @@ __all__ = [
     "ProbeView",
     "ReliabilityView",
     "RepeatView",
+    "ResponseChart",
     "ResponseRow",
     "ScheduleView",
     "Scope",
@@ -75,5 +78,6 @@ __all__ = [
     "months_of",
     "postmortem_src",
     "recent_months",
+    "service_src",
     "slug",
 ]

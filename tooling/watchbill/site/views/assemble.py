@@ -10,7 +10,7 @@ from ...state.snapshot import Snapshot
 from ..audience import Audience
 from .base import Scope, slug
 from .incidents import IncidentView, MonthView, incident_view, months_of
-from .maintenance import MaintenanceView, maintenance_views
+from .maintenance import CalendarEntry, MaintenanceView, calendar_entries, maintenance_views
 from .oncall import PolicyView, ScheduleView, policy_views, schedule_views
 from .reliability import ReliabilityView, reliability_view
 from .services import ServiceView, service_view
@@ -39,6 +39,8 @@ class SiteView:
     page_id: str = field(default="")
     time_zone: str = "UTC"
     """The organisation's zone (settings ``timezone``): pages state it, the API names it."""
+    calendar: tuple[CalendarEntry, ...] = ()
+    """Every maintenance record the audience may see, for the iCal subscriptions."""
 
 
 def build(org: Organisation, snapshot: Snapshot | None, audience: Audience, now: datetime) -> SiteView:
@@ -68,4 +70,5 @@ def build(org: Organisation, snapshot: Snapshot | None, audience: Audience, now:
         policies=policy_views(scope) if scope.internal else (),
         page_id=slug(org.settings.organisation),
         time_zone=org.settings.timezone,
+        calendar=calendar_entries(scope),
     )

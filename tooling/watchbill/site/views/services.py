@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -10,12 +11,14 @@ from typing import Literal
 from ... import maintenance as windows
 from ... import metrics
 from ...models import Incident, Maintenance, Service
-from ...state.snapshot import ProbeState
+from ...state.snapshot import ProbeState, Sample
 from .. import status as st
 from .base import IMPACT_LABEL, Scope, format_percent
 
 DayLevel = Literal["ok", "minor", "major", "critical", "nodata"]
 SPARK_SAMPLES = 48
+CHART_SAMPLES = 288
+"""Samples a probe's response-time chart shows: a day of five-minute checks, or as many as the state keeps."""
 DAY_INCIDENTS = 3
 """Incidents named in one day's tooltip; a busy day says how many more, so 90 bars stay light."""
 
@@ -36,6 +39,35 @@ class Sparkline:
     maximum: float
     first: datetime
     last: datetime
+
+
+@dataclass(frozen=True)
+class ResponseChart:
+    """One probe's recent checks for its response-time chart; a failed check has no latency.
+
+    Only the probe's id and kind are public, never its target (a URL, host or record name).
+    """
+
+    probe: str
+    kind: str
+    samples: tuple[Sample, ...]
+    p50: float | None
+    p95: float | None
+    maximum: float | None
+    failures: int
+
+    @property
+    def first(self) -> datetime:
+        return self.samples[0].at
+
+    @property
+    def last(self) -> datetime:
+        return self.samples[-1].at
+
+    def points(self) -> list[tuple[float, float | None]]:
+        """(share of the time span, latency); a failed check has None, and the chart marks it."""
+        span = (self.last - self.first).total_seconds() or 1.0
+        return [((x.at - self.first).total_seconds() / span, x.latency_ms if x.ok else None) for x in self.samples]
 
 
 @dataclass(frozen=True)
@@ -75,6 +107,17 @@ class ServiceView:
     """When the records last said something about this service (incident, maintenance, probe streak)."""
     uptime_recent: float | None = None
     """Uptime over the last ``RECENT_DAYS``: the figure beside the bars a narrow screen shows."""
+    charts: tuple[ResponseChart, ...] = ()
+    """One response-time chart per probe that has recorded samples."""
+
+    @property
+    def src(self) -> str:
+        """The service's own page: its bars, response times, feeds and maintenance calendar."""
+        return service_src(self.id)
+
+
+def service_src(ident: str) -> str:
+    return f"services/{ident}.md"
 
 
 RECENT_DAYS = 30
@@ -125,6 +168,7 @@ def service_view(scope: Scope, service: Service, position: int) -> ServiceView:
         internal=service_internal(scope, service, states) if scope.internal else None,
         changed_at=changed_at(scope, service, own, states),
         uptime_recent=metrics.uptime_ratio(days[-RECENT_DAYS:]),
+        charts=response_charts(service, states),
     )
 
 
@@ -199,6 +243,39 @@ def sparkline(states: Sequence[ProbeState]) -> Sparkline | None:
         return None
     values = tuple(float(x.latency_ms or 0.0) for x in samples)
     return Sparkline(values, sum(values) / len(values), max(values), samples[0].at, samples[-1].at)
+
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """Nearest-rank percentile (the value below which ``share`` of the checks fall), as Gatus and Grafana read."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(len(ordered) * share)) - 1]
+
+
+def response_chart(probe: str, kind: str, state: ProbeState) -> ResponseChart | None:
+    samples = state.recent[-CHART_SAMPLES:]
+    latencies = [x.latency_ms for x in samples if x.latency_ms is not None]
+    if not latencies:
+        return None
+    return ResponseChart(
+        probe=probe,
+        kind=kind,
+        samples=samples,
+        p50=percentile(latencies, 0.5),
+        p95=percentile(latencies, 0.95),
+        maximum=max(latencies),
+        failures=sum(1 for x in samples if not x.ok),
+    )
+
+
+def response_charts(service: Service, states: Sequence[ProbeState | None]) -> tuple[ResponseChart, ...]:
+    found = (
+        response_chart(probe.id, probe.kind, state)
+        for probe, state in zip(service.probes, states, strict=False)
+        if state is not None
+    )
+    return tuple(chart for chart in found if chart is not None)
 
 
 def day_level(down: float, touched: bool) -> DayLevel:
