@@ -4,21 +4,58 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 import typer
-from rich.console import Console
 
 from ..errors import UsageError, WatchbillError
 
 if TYPE_CHECKING:  # the library is imported where a command runs, so '<command> --help' stays light
+    from rich.console import Console
+
     from ..organisation import Organisation
     from ..problems import Problem
 
-out = Console(highlight=False, soft_wrap=True, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+class Terminal:
+    """Where a command prints: plain lines (nearly all output) go straight to the stream, and rich's Console
+    (~20 ms to import) is made only for what needs it: markup, tables, the terminal's width."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def file(self) -> TextIO:
+        return sys.stderr if self._stderr else sys.stdout
+
+    @property
+    def rich(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False, soft_wrap=True, emoji=False)
+        return self._console
+
+    @property
+    def width(self) -> int:
+        return self.rich.width
+
+    def print(self, *objects: Any, markup: bool | None = None, end: str = "\n", **options: Any) -> None:
+        if not options and all(isinstance(o, str) for o in objects):
+            text = " ".join(objects)
+            # what rich would change: markup (on unless turned off) and tabs (expanded)
+            if (markup is False or "[" not in text) and "\t" not in text:
+                self.file.write(text + end)
+                return
+        self.rich.print(*objects, markup=markup, end=end, **options)
+
+
+out = Terminal()
+err = Terminal(stderr=True)
 
 RootOption = Annotated[
     Path | None,
