@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 from support.org_repo import git, make_repo
 from support.orgfactory import NOW, build_org
+from support.paging_org import PAGING_PEOPLE
 from support.receivers import Receiver
 from typer.testing import CliRunner
 
@@ -198,19 +199,7 @@ channels:
     kind: webhook
     url: json://127.0.0.1:{port}/fail/room
 """
-    people = """\
-people:
-  - id: alice
-    name: Alice Example
-    timezone: Europe/Berlin
-    contacts:
-      hook: alice
-  - id: bob
-    name: Bob Example
-    timezone: America/New_York
-    contacts:
-      hook: bob
-"""
+    people = PAGING_PEOPLE
     policy = """\
 id: standard
 name: Standard

@@ -14,6 +14,7 @@ import pytest
 from support.github_server import FakeGitHub
 from support.org_repo import clone, git, make_repo, remote_record
 from support.orgfactory import build_org
+from support.paging_org import PAGING_PEOPLE
 from support.probe_servers import HttpServer, http_server, local_services
 from support.receivers import Receiver
 from typer.testing import CliRunner
@@ -64,19 +65,7 @@ steps:
     targets:
       - channel:room
 """
-PEOPLE = """\
-people:
-  - id: alice
-    name: Alice Example
-    timezone: Europe/Berlin
-    contacts:
-      hook: alice
-  - id: bob
-    name: Bob Example
-    timezone: America/New_York
-    contacts:
-      hook: bob
-"""
+PEOPLE = PAGING_PEOPLE
 
 
 def channels(port: int) -> str:

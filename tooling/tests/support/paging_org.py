@@ -20,6 +20,21 @@ started_at: 2026-11-23T11:40:00Z
 detected_at: 2026-11-23T11:40:00Z
 """
 
+PAGING_PEOPLE = """\
+people:
+  - id: alice
+    name: Alice Example
+    timezone: Europe/Berlin
+    contacts:
+      hook: alice
+  - id: bob
+    name: Bob Example
+    timezone: America/New_York
+    contacts:
+      hook: bob
+"""
+"""Two people in different zones, each paged through the personal webhook at their own address."""
+
 
 def paging_org(tmp_path: Path, port: int) -> Path:
     """INC-2026-0002 open and unacknowledged; every channel, personal or not, posts to the receiver on ``port``."""
@@ -35,19 +50,7 @@ channels:
     kind: webhook
     url: json://127.0.0.1:{port}/room
 """
-    people = """\
-people:
-  - id: alice
-    name: Alice Example
-    timezone: Europe/Berlin
-    contacts:
-      hook: alice
-  - id: bob
-    name: Bob Example
-    timezone: America/New_York
-    contacts:
-      hook: bob
-"""
+    people = PAGING_PEOPLE
     policy = """\
 id: standard
 name: Standard
