@@ -1,4 +1,5 @@
-"""Lighthouse scores of the status page: performance, accessibility, best practices and SEO.
+"""Lighthouse scores of the status page (and the history and an incident page): performance, accessibility,
+best practices and SEO.
 
 Builds the public site of the test organisation (an active incident, a degraded service, probe history),
 serves it from 127.0.0.1 and runs npm's ``lighthouse`` against Debian's Chromium. Lighthouse is installed
@@ -10,10 +11,12 @@ into a project-local folder on first use, never globally, and never downloads a 
 (Lighthouse 12 is the last line that runs on Node 20; 13 needs Node 22.19.)
 
     .venv/bin/python tooling/bench/lighthouse.py [--preset mobile|desktop] [--incidents N] [--report FILE]
+        [--path history/] [--runs 3]
 
 ``--incidents N`` audits a generated organisation (``bench_site``: N incidents, 50 services, 90 days of probe
 data) instead of the test organisation. The site is served gzip-compressed, as GitHub Pages serves it, and the
-figures include what the status page transferred (Lighthouse's ``total-byte-weight``).
+figures include what the status page transferred (Lighthouse's ``total-byte-weight``). Performance varies by
+tens of percent between runs on a small machine: ``--runs N`` audits N times and prints the median and range.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,6 +43,7 @@ CHROME_FLAGS = (
     "--disable-component-update --no-first-run --disable-dev-shm-usage"
 )
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+RUNS = 3
 
 
 def install() -> Path:
@@ -134,17 +139,41 @@ def failed_audits(report: Path) -> list[str]:
     return out
 
 
+def audits(url: str, preset: str, runs: int) -> dict[str, list[float]]:
+    """Every figure of ``runs`` audits of one page, run after run."""
+    figures: dict[str, list[float]] = {}
+    for _ in range(runs):
+        for name, value in audit(url, preset).items():
+            figures.setdefault(name, []).append(value)
+    return figures
+
+
+def summary(values: list[float]) -> str:
+    """The median, and the range when the runs differ."""
+    median = f"{statistics.median(values):.1f}"
+    if min(values) == max(values):
+        return median
+    return f"{median} (median of {len(values)}, {min(values):.1f}-{max(values):.1f})"
+
+
+def pages(site: Path) -> dict[str, str]:
+    """The status page, the newest history page and the newest incident's page, by path below the site."""
+    newest = max(p.parent.name for p in (site / "incidents").glob("*/index.html"))
+    return {"status page": "", "history": "history/", "incident page": f"incidents/{newest}/"}
+
+
 def run(preset: str = "mobile") -> list[tuple[str, str]]:
     from support.site_org import serve
 
     rows = []
     for incidents in (None, 1_000, 10_000):
+        data = "example data" if incidents is None else f"{incidents} incidents"
         with tempfile.TemporaryDirectory(prefix="watchbill-lighthouse-") as temp:
             site = build(Path(temp), incidents)
             with serve(site) as url:
-                scores = audit(url, preset)
-        data = "example data" if incidents is None else f"{incidents} incidents"
-        rows += [(f"lighthouse {preset} {data}: {name}", f"{score:.1f}") for name, score in scores.items()]
+                for page, path in pages(site).items():
+                    figures = audits(url + path, preset, RUNS)
+                    rows += [(f"lighthouse {preset} {data}, {page}: {k}", summary(v)) for k, v in figures.items()]
     return rows
 
 
@@ -153,15 +182,20 @@ def main() -> None:
     parser.add_argument("--preset", choices=("mobile", "desktop"), default="mobile")
     parser.add_argument("--report", type=Path, help="Also write Lighthouse's JSON report here.")
     parser.add_argument("--incidents", type=int, help="Audit a generated organisation with this many incidents.")
+    parser.add_argument("--path", default="", help="Audit this page below the site instead of the status page.")
+    parser.add_argument("--runs", type=int, default=1, help="Audit this many times; print median and range.")
     args = parser.parse_args()
     from support.site_org import serve
 
+    figures: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="watchbill-lighthouse-") as temp:
         site = build(Path(temp), args.incidents)
         with serve(site) as url:
-            scores = audit(url, args.preset, args.report)
-    for name, score in scores.items():
-        print(f"{name:15} {score:7.1f}")
+            for _ in range(args.runs):
+                for name, value in audit(url + args.path, args.preset, args.report).items():
+                    figures.setdefault(name, []).append(value)
+    for name, values in figures.items():
+        print(f"{name:15} {summary(values)}")
     if args.report:
         for line in failed_audits(args.report):
             print("  below 1:", line)

@@ -138,7 +138,9 @@ def test_every_incident_verb_works_on_a_fresh_organisation(new_org: Path, tmp_pa
 def test_the_new_organisations_status_site_builds(new_org: Path, tmp_path: Path) -> None:
     code, output = run("site", "build", "--root", str(new_org), "--out", str(tmp_path / "site"), "--at", AT)
     assert code == 0, output
-    assert (tmp_path / "site" / "index.html").is_file()
+    page = (tmp_path / "site" / "index.html").read_text()
+    assert 'data-md-color-media="(prefers-color-scheme: dark)"' in page  # dark mode, as the example's site
+    assert 'data-md-color-scheme="slate"' in page
 
 
 def test_init_under_a_regular_file_fails_with_a_message(tmp_path: Path) -> None:

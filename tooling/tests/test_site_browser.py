@@ -189,3 +189,46 @@ def test_a_fresh_page_shows_no_age_warning(browser: Any, base_url: str) -> None:
         page.clock.set_fixed_time(NOW.timestamp() + 600)
         page.goto(base_url)
         assert not page.locator("[data-wb-age]").is_visible()
+
+
+def _theme_script_requested(requests: list[str]) -> bool:
+    return any("/assets/javascripts/bundle." in url for url in requests)
+
+
+def test_the_themes_script_waits_for_the_reader_and_search_then_works(page: Any, base_url: str) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(base_url, wait_until="networkidle")
+    assert not _theme_script_requested(requested)
+    assert page.locator("label.md-header__button[for='__search']").count() == 1
+    page.keyboard.press("/")  # the key that woke the script still opens search
+    query = page.locator("input.md-search__input")
+    page.wait_for_function("document.activeElement && document.activeElement.matches('input.md-search__input')")
+    assert _theme_script_requested(requested)
+    query.type("reliability")
+    page.locator(".md-search-result__item").first.wait_for(state="visible", timeout=15_000)  # the index loads
+
+
+def test_the_search_button_focuses_the_field_in_the_same_tap(browser: Any, base_url: str) -> None:
+    with tab(browser, viewport={"width": 390, "height": 800}, has_touch=True) as phone:
+        phone.goto(base_url, wait_until="networkidle")
+        phone.locator("label.md-header__button[for='__search']").tap()
+        assert phone.evaluate("document.activeElement.matches('input.md-search__input')")
+
+
+def test_the_colour_toggle_works_before_the_themes_script_and_is_remembered(browser: Any, base_url: str) -> None:
+    with tab(browser, viewport={"width": 1280, "height": 900}) as light:
+        light.goto(base_url, wait_until="networkidle")
+        scheme = "document.body.getAttribute('data-md-color-scheme')"
+        assert light.evaluate(scheme) == "default"
+        light.locator("label[title='Switch to dark mode']").click()
+        assert light.evaluate(scheme) == "slate"
+        light.goto(base_url + "history/", wait_until="networkidle")
+        assert light.evaluate(scheme) == "slate"
+        assert light.locator("label[title='Switch to light mode']").is_visible()
+        assert not light.locator("label[title='Switch to dark mode']").is_visible()
+
+
+def test_a_search_result_link_highlights_its_terms_at_once(page: Any, base_url: str) -> None:
+    page.goto(base_url + "about/?h=status", wait_until="networkidle")
+    page.locator("article mark").first.wait_for(state="attached", timeout=15_000)

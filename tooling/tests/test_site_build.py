@@ -245,3 +245,41 @@ def test_the_404_page_links_stay_under_a_project_sites_path(tmp_path: Path) -> N
     links = re.findall(r'(?:href|src)="(/[^"]*)"', page)
     assert links, "the 404 page links to the site's assets and pages"
     assert all(link.startswith("/ops/") for link in links), [lk for lk in links if not lk.startswith("/ops/")]
+
+
+_THEME_SCRIPT = re.compile(r'<script src="[^"]*assets/javascripts/bundle\.\w+\.min\.js"')
+_DEFERRED_SCRIPT = re.compile(r'<script type="text/plain" data-wb-theme-script data-src="([^"]*bundle\.\w+\.min\.js)"')
+
+
+def test_pages_without_sidebars_defer_the_themes_script_to_the_first_interaction(built: dict[str, Path]) -> None:
+    directory = built["public"]
+    pages = list(directory.rglob("index.html"))
+    assert len(pages) > 10
+    for page in pages:
+        text = page.read_text()
+        assert not _THEME_SCRIPT.search(text), page
+        (held,) = _DEFERRED_SCRIPT.findall(text)
+        assert (page.parent / held).is_file(), (page, held)
+        assert 'classList.replace("no-js", "js")' in text
+    assert _THEME_SCRIPT.search((directory / "404.html").read_text())
+
+
+def test_a_hand_written_page_with_sidebars_loads_the_themes_script_at_once(tmp_path: Path) -> None:
+    root = site_org(tmp_path)
+    (root / "site" / "docs" / "notes.md").write_text("# Notes\n\n## Part\n\nText.\n")
+    config = root / "site" / "mkdocs.yml"
+    config.write_text(config.read_text().replace("  - About: about.md\n", "  - About: about.md\n  - Notes: notes.md\n"))
+    out = _build(root, "public", tmp_path / "out").site_dir
+    notes = (out / "notes" / "index.html").read_text()
+    assert _THEME_SCRIPT.search(notes) and not _DEFERRED_SCRIPT.search(notes)
+    assert "no-js" in notes.split("<body", 1)[0] and "classList.replace" not in notes
+
+
+def test_new_organisations_get_the_sites_theme_overrides() -> None:
+    init_site = REPO / "tooling" / "watchbill" / "deploy" / "templates" / "init" / "site"
+    mine = sorted(p.relative_to(REPO / "site" / "overrides") for p in (REPO / "site" / "overrides").rglob("*.*"))
+    theirs = sorted(p.relative_to(init_site / "overrides") for p in (init_site / "overrides").rglob("*.*"))
+    assert mine == theirs and mine
+    for name in mine:
+        assert (init_site / "overrides" / name).read_bytes() == (REPO / "site" / "overrides" / name).read_bytes()
+    assert re.search(r"^  custom_dir: overrides\b", (init_site / "mkdocs.yml").read_text(), re.M)

@@ -6,6 +6,7 @@ Counts come from the page cache's statistics (``BuildResult.cache``); equality i
 from __future__ import annotations
 
 import hashlib
+import json
 import marshal
 import os
 import subprocess
@@ -18,7 +19,7 @@ from markupsafe import Markup
 from pydantic_core import TzInfo
 from support.site_org import NOW, site_org, site_snapshot
 
-from watchbill.site import frame, plugin
+from watchbill.site import frame, output, plugin
 from watchbill.site.cache import PageCache
 from watchbill.site.engine import BuildResult, build_site
 from watchbill.validate import load_organisation
@@ -50,10 +51,11 @@ def _build(
 
 
 def _tree(directory: Path) -> dict[str, str]:
+    """The site's files with a hash of each; the build's marker (its own record, with file times) left out."""
     return {
         p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(directory.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.name != output.MARKER
     }
 
 
@@ -215,3 +217,66 @@ def test_two_builds_in_separate_processes_give_the_same_bytes(tmp_path: Path) ->
         trees.append(_tree(out))
     assert trees[0] == trees[1]
     assert trees[0] == _tree(tmp_path / "warm")
+
+
+def _pages(site: Path) -> dict[str, Path]:
+    return {p.relative_to(site).as_posix(): p for p in sorted(site.glob("*/INC-*/index.html"))}
+
+
+def test_a_rebuild_links_unchanged_pages_and_never_writes_through_a_link(tmp_path: Path) -> None:
+    root = site_org(tmp_path / "org")
+    site = tmp_path / "site"
+    _build(root, site)
+    before = {name: (path.stat().st_ino, path.read_bytes()) for name, path in _pages(site).items()}
+    edited = "incidents/INC-2026-0005/index.html"
+    kept_old = tmp_path / "old-0005.html"
+    os.link(site / edited, kept_old)  # the old site's file, whatever happens to its folder
+    _edit(root, "INC-2026-0005", "Card payments failed for 40 minutes.", "Card payments failed for 41 minutes.")
+    _build(root, site)
+    after = _pages(site)
+    assert after.keys() == before.keys()
+    relinked = {name for name, path in after.items() if path.stat().st_ino == before[name][0]}
+    unchanged = {name for name, path in after.items() if path.read_bytes() == before[name][1]}
+    assert relinked == unchanged
+    assert edited not in unchanged and len(unchanged) == len(before) - 1
+    assert kept_old.read_bytes() == before[edited][1]  # the new page went to a new file
+    assert "41 minutes" in (site / edited).read_text()
+    assert _tree(site) == _tree(_cold(root, tmp_path / "cold"))
+    assert not [p for p in site.rglob("*") if p.name.startswith(".watchbill-reuse")]
+
+
+def _cold(root: Path, out: Path) -> Path:
+    _build(root, out, cache=PageCache())
+    return out
+
+
+def test_a_page_that_is_no_longer_public_is_not_kept_by_linking(tmp_path: Path) -> None:
+    root = site_org(tmp_path / "org")
+    site = tmp_path / "site"
+    _build(root, site)
+    assert (site / "incidents" / "INC-2026-0005" / "index.html").exists()
+    _edit(root, "INC-2026-0005", "status: resolved\n", "status: resolved\nvisibility: internal\n")
+    _build(root, site)
+    assert not (site / "incidents" / "INC-2026-0005").exists()
+    assert not (site / "postmortems" / "INC-2026-0005").exists()
+    assert _tree(site) == _tree(_cold(root, tmp_path / "cold"))
+
+
+def test_a_page_changed_by_hand_or_a_hostile_marker_is_never_reused(tmp_path: Path) -> None:
+    root = site_org(tmp_path / "org")
+    site = tmp_path / "site"
+    _build(root, site)
+    page = _pages(site)["incidents/INC-2026-0002/index.html"]
+    page.write_text(page.read_text() + "<p>Defaced</p>")
+    outside = tmp_path / "outside.html"
+    outside.write_text("not part of any site")
+    marker = json.loads((site / output.MARKER).read_text())
+    stat = outside.stat()
+    marker["pages"]["../outside.html"] = ["x", stat.st_size, stat.st_mtime_ns]
+    marker["pages"]["incidents/../../outside.html"] = ["x", stat.st_size, stat.st_mtime_ns]
+    marker["pages"]["incidents/x\n../outside.html\t1"] = ["x", stat.st_size, stat.st_mtime_ns]
+    (site / output.MARKER).write_text(json.dumps(marker))
+    _build(root, site)
+    assert "Defaced" not in page.read_text()
+    assert outside.read_text() == "not part of any site"
+    assert _tree(site) == _tree(_cold(root, tmp_path / "cold"))

@@ -12,11 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
-from support.site_org import site_org
+from support.site_org import NOW, site_org
 from typer.testing import CliRunner
 
 from watchbill.cli import app
 from watchbill.site import output
+from watchbill.site.engine import build_site
+from watchbill.validate import load_organisation
 
 runner = CliRunner()
 AT = "2026-11-23T12:00:00Z"
@@ -29,12 +31,37 @@ def build(root: Path, *args: str) -> tuple[int, str]:
 
 
 def tree(directory: Path) -> dict[str, str]:
-    """Every file of a folder with a hash of its content."""
+    """Every file of a folder with a hash of its content; the build's marker (which records file times) apart."""
     return {
         p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(directory.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.name != output.MARKER
     }
+
+
+def settled(folder: Path, timeout: float = 60.0) -> list[str]:
+    """The folder's entries once no replaced site or killed build is left in it (they go in the background)."""
+    deadline = time.monotonic() + timeout
+    while any(p.name.startswith(".") for p in folder.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_the_replaced_site_is_deleted_by_a_helper_and_nothing_else_is(tmp_path: Path) -> None:
+    root = site_org(tmp_path / "org")
+    site = tmp_path / "www"
+    (tmp_path / ".www-notes").write_text("mine")  # a neighbour whose name is close
+    org = load_organisation(root, now=NOW, use_cache=False)
+    config = root / "site" / "mkdocs.yml"
+    first = build_site(config, organisation=org, audience="public", now=NOW, site_dir=site)
+    assert first.removal.path is None
+    built = tree(site)
+    second = build_site(config, organisation=org, audience="public", now=NOW, site_dir=site)
+    assert second.removal.path is not None and second.removal.path.parent == tmp_path
+    second.removal.wait(timeout=60)
+    assert not second.removal.path.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".www-notes", "org", "www"]
+    assert tree(site) == built  # the same inputs, the same site, whole
 
 
 def test_out_refuses_a_folder_that_is_not_a_previous_build_and_leaves_it_alone(tmp_path: Path) -> None:
@@ -55,7 +82,7 @@ def test_out_rebuilds_a_previous_build_and_accepts_an_empty_folder(tmp_path: Pat
     assert json.loads((tmp_path / "empty" / output.MARKER).read_text())["audience"] == "public"
     code, text = build(root, "--out", str(tmp_path / "empty"))
     assert code == 0, text
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".empty")]
+    assert settled(tmp_path) == ["empty", "org"]  # the replaced site is deleted in the background
 
 
 def test_an_internal_build_without_out_never_lands_in_the_public_folder(tmp_path: Path) -> None:
@@ -114,4 +141,4 @@ def test_a_sigkill_at_any_point_of_a_rebuild_leaves_the_old_site_whole(tmp_path:
         assert tree(site) in (old_site, new_site), f"killed after {delay:.2f} s of {full:.2f} s"
     subprocess.run(command, check=True, capture_output=True, timeout=120)
     assert tree(site) == new_site
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "org", "www"]  # the next build cleans up
+    assert settled(tmp_path) == ["new", "org", "www"]  # the next build cleans up

@@ -79,6 +79,16 @@ class LazyRecords(Mapping[str, M]):
     def __contains__(self, ident: object) -> bool:
         return ident in self._paths
 
+    def unbuilt(self) -> Iterator[tuple[str, str]]:
+        """(id, file) of each record not built yet, for a caller that builds them all in one go."""
+        return ((ident, path) for ident, path in self._paths.items() if ident not in self._built)
+
+    def adopt(self, ident: str, record: M) -> None:
+        """Keep a record its caller built from this id's file by other means (see ``validate.records``)."""
+        if ident not in self._paths:
+            raise KeyError(ident)
+        self._built[ident] = record
+
     def materialize(self) -> None:
         """Build every record now, for an organisation read from a folder that will not outlive it (a
         scratch tree of another revision): later reads must not reach for files that are gone or changed."""
@@ -110,6 +120,8 @@ class Organisation:
     """(kind, id or '*') of files that failed to load: references to them are not reported again."""
     incident_facts: dict[str, IncidentFacts] = field(default_factory=dict)
     """What the cross-file rules check for each incident; filled by validation."""
+    digests: dict[str, str] = field(default_factory=dict)
+    """Content digest of each file validation read or found unchanged, by path; empty without its cache."""
 
     def is_broken(self, kind: str, ident: str) -> bool:
         return (kind, "*") in self.broken or (kind, ident) in self.broken

@@ -145,42 +145,41 @@ def _calendar_text(org: Organisation, timeline: Timeline, schedules: list[str]) 
     """One line per shift, written as it is computed; widths come from the organisation, not the rows.
 
     A year of a thousand schedules is over half a million rows, so a row is one f-string of pieces made
-    once (the padded schedule and person, each instant's local text per zone, each length's hours, each
-    layer) and rows are written a batch at a time.
+    once (the padded schedule and person, each instant's local text per zone, each length's hours with
+    the layer) and rows are written a batch at a time, between schedules.
     """
     person_width = max((len(name_of(org, p)) for p in org.people), default=6)
     widths = (max(8, *map(len, schedules)), max(6, person_width), _WHEN_WIDTH, _WHEN_WIDTH, 6)
     pieces = _RowPieces(org, widths)
-    heads, lengths, tails = pieces.heads, pieces.lengths, pieces.tails
-    clock = _clock("UTC", _WHEN_WIDTH)
-    texts = clock.texts
     write = sys.stdout.write
     lines = [_row(_CALENDAR_COLUMNS, widths)]
-    rows, current = 0, ""
+    current = ""
+    last_end: datetime | None = None
+    end = ""
     for shift in timeline.shifts:
         if shift.schedule != current:  # shifts come schedule by schedule (for a person: in time order)
             current = shift.schedule
             clock = _clock(org.schedules[current].timezone, _WHEN_WIDTH)
-            texts = clock.texts
-        start = texts.get(shift.start) or clock(shift.start)
-        end = texts.get(shift.end) or clock(shift.end)
-        length = lengths.get(shift.end - shift.start) or pieces.length(shift)
-        head = heads.get((shift.schedule, shift.person)) or pieces.head(shift)
-        tail = tails.get((shift.layer, shift.override)) or pieces.tail(shift)
-        line = f"{head}{start}  {end}  {length}{tail}"
-        lines.append(line if tail != _BARE else line.rstrip() + "\n")
-        if len(lines) >= _BATCH:
-            write("".join(lines))
-            lines.clear()
-        rows += 1
-    if not rows:
+            texts, heads = clock.texts, pieces.heads_of(current)
+            last_end = None  # another schedule's instant, even the same object, reads in another zone
+            if len(lines) >= _BATCH:
+                write("".join(lines))
+                lines.clear()
+        # A shift usually starts at the instant the one before it ended: the same object, the same text.
+        start = end if shift.start is last_end else texts.get(shift.start) or clock(shift.start)
+        last_end = shift.end
+        end = texts.get(last_end) or clock(last_end)
+        head = heads.get(shift.person) or pieces.head(shift)
+        key = (shift.layer, shift.override, last_end - shift.start)
+        lines.append(f"{head}{start}  {end}  {pieces.tails.get(key) or pieces.tail(shift)}")
+    if not current:
         lines = ["nobody is on call in that range\n"]
     write("".join(lines))
     sys.stdout.flush()
 
 
 _BATCH = 512
-"""Rows per ``write``."""
+"""Rows per ``write``, at least."""
 
 
 class _RowPieces:
@@ -189,29 +188,28 @@ class _RowPieces:
 
     def __init__(self, org: Organisation, widths: tuple[int, ...]) -> None:
         self.org, self.widths = org, widths
-        self.heads: dict[tuple[str, str], str] = {}
-        self.lengths: dict[timedelta, str] = {}
-        self.tails: dict[tuple[str, bool], str] = {}
+        self.heads: dict[str, dict[str, str]] = {}
+        """Schedule -> person -> the row's first two cells."""
+        self.tails: dict[tuple[str, bool, timedelta], str] = {}
+        """(layer, override, length) -> the row's last two cells."""
+
+    def heads_of(self, schedule: str) -> dict[str, str]:
+        return self.heads.setdefault(schedule, {})
 
     def head(self, shift: Shift) -> str:
         cells = (shift.schedule, name_of(self.org, shift.person))
         head = "".join(cell.ljust(width) + "  " for cell, width in zip(cells, self.widths[:2], strict=True))
-        self.heads[shift.schedule, shift.person] = head
+        self.heads_of(shift.schedule)[shift.person] = head
         return head
 
-    def length(self, shift: Shift) -> str:
-        text = self.lengths[shift.duration] = hours(shift.duration).ljust(self.widths[4])
-        return text
-
     def tail(self, shift: Shift) -> str:
-        """What follows the hours: two spaces and the layer. A blank layer name leaves a bare newline, and
-        the row is stripped as ``_row`` strips it (into the hours' padding)."""
+        """The hours, two spaces and the layer. A blank layer name leaves the hours unpadded, as ``_row``
+        strips a row."""
         layer = ("override" if shift.override else shift.layer).rstrip()
-        tail = self.tails[shift.layer, shift.override] = f"  {layer}\n" if layer else _BARE
+        length = hours(shift.duration)
+        tail = f"{length.ljust(self.widths[4])}  {layer}\n" if layer else length + "\n"
+        self.tails[shift.layer, shift.override, shift.duration] = tail
         return tail
-
-
-_BARE = "\n"
 
 
 _PADDED_CLOCKS: dict[tuple[str, int], LocalTimes] = {}
@@ -343,24 +341,23 @@ def _shift(org: Organisation, shift: Shift | None) -> dict[str, Any] | None:
 def _shift_texts(org: Organisation, timeline: Iterator[Shift]) -> Iterator[str]:
     """Each shift as ``stream_json`` writes ``_shift(org, shift)``, from pieces made once (see _calendar_text)."""
     heads: dict[tuple[str, str], str] = {}
-    tails: dict[tuple[str, bool], str] = {}
-    lengths: dict[timedelta, str] = {}
+    tails: dict[tuple[str, bool, timedelta], str] = {}
     instant = InstantTexts()
     texts = instant.texts
+    last_end: datetime | None = None
+    end = ""
     for shift in timeline:
         head = heads.get((shift.schedule, shift.person))
         if head is None:
             head = heads[shift.schedule, shift.person] = _json_head(org, shift)
-        tail = tails.get((shift.layer, shift.override))
+        start = end if shift.start is last_end else texts.get(shift.start) or instant(shift.start)
+        last_end = shift.end
+        end = texts.get(last_end) or instant(last_end)
+        span = last_end - shift.start
+        tail = tails.get((shift.layer, shift.override, span))
         if tail is None:
-            tail = tails[shift.layer, shift.override] = _json_tail(shift)
-        span = shift.end - shift.start
-        length = lengths.get(span)
-        if length is None:
-            length = lengths[span] = str(round(span.total_seconds()))
-        start = texts.get(shift.start) or instant(shift.start)
-        end = texts.get(shift.end) or instant(shift.end)
-        yield f'{head}"{start}",\n      "end": "{end}",\n      "duration_seconds": {length}{tail}'
+            tail = tails[shift.layer, shift.override, span] = f"{round(span.total_seconds())}{_json_tail(shift)}"
+        yield f'{head}"{start}",\n      "end": "{end}",\n      "duration_seconds": {tail}'
 
 
 def _json_tail(shift: Shift) -> str:
@@ -511,12 +508,14 @@ def calendar_command(
     org = organisation(root, now)
     opens, closes = window(start, end, now, timedelta(days=28))
     from ..oncall.queries import shift_calendar
+    from ..validate.cache import pause_collector
 
     answer = shift_calendar(org, start=opens, end=closes, schedule=schedule, person=person)
-    if fmt == "json":
-        stream_json_texts({"from": answer.start, "to": answer.end}, "shifts", _shift_texts(org, answer.shifts))
-    else:
-        _calendar_text(org, answer, [schedule] if schedule else list(org.schedules))
+    with pause_collector():  # a million shifts and pieces, not one reference cycle among them
+        if fmt == "json":
+            stream_json_texts({"from": answer.start, "to": answer.end}, "shifts", _shift_texts(org, answer.shifts))
+        else:
+            _calendar_text(org, answer, [schedule] if schedule else list(org.schedules))
 
 
 def ical_command(

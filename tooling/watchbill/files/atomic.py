@@ -18,13 +18,17 @@ class WriteError(OutputError, OSError):
     already wrap failed writes in a message of their own (``init``) keep doing so."""
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
+def write_bytes_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """``durable`` also waits until the data is on disk; caches skip it, since a cache a power cut empties
+    or damages is only a slower next run, while flushing tens of megabytes costs each run a second."""
     existed = path.exists()
     try:
-        _replace(path, data)
+        _replace(path, data, durable)
     except OSError as exc:
         kept = "the file is unchanged" if existed else "nothing was written"
         raise WriteError(f"cannot write {path}: {exc.strerror or exc}; {kept}") from exc
+    if not durable:
+        return
     try:
         dir_fd = os.open(path.parent, os.O_RDONLY)
     except OSError:
@@ -35,7 +39,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def _replace(path: Path, data: bytes) -> None:
+def _replace(path: Path, data: bytes, durable: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -44,7 +48,8 @@ def _replace(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         tmp.chmod(mode)
         tmp.replace(path)
     except BaseException:

@@ -34,6 +34,7 @@ from ..incidents.branches import BranchRecords, Unreadable
 from ..incidents.ids import IncidentId
 from ..models import Incident
 from ..organisation import Organisation
+from ..validate.records import load_every_incident
 
 NO_REMOTE = "is not a clone with a remote '{remote}': incidents on their branches are not shown"
 NO_GITHUB = (
@@ -99,6 +100,9 @@ def with_branch_records(
         return BranchOverlay(org, notes=tuple(notes))
     if github is None and reading.shown:
         notes.append(NO_GITHUB)
+    if not reading.shown:  # keep the lazily built records (and their cache) when no branch adds one
+        return BranchOverlay(org, (), tuple(reading.dismissed), tuple(notes))
+    load_every_incident(org)  # from the record cache, as the build would: the overlay needs every record
     incidents = {**org.incidents, **reading.shown}
     overlaid = replace(org, incidents=dict(sorted(incidents.items())))
     return BranchOverlay(overlaid, tuple(reading.shown), tuple(reading.dismissed), tuple(notes))

@@ -18,12 +18,14 @@ from typing import Any
 from ..errors import OutputError, UsageError
 from ..organisation import Organisation
 from ..state.snapshot import Snapshot
+from ..validate.cache import pause_collector
 from . import output
 from .audience import Audience
 from .branches import with_branch_records
 from .build import load_snapshot
 from .cache import CacheStats, PageCache
 from .plugin import WatchbillPlugin
+from .reuse import Reuse
 from .views import SiteView
 
 
@@ -45,6 +47,8 @@ class BuildResult:
     """What the build could not do and what that means for the pages (e.g. incident branches unreadable)."""
     cache: CacheStats = field(default_factory=CacheStats)
     """Incident and postmortem pages rendered by this build, and those taken unchanged from the page cache."""
+    removal: output.Removal = field(default_factory=lambda: output.Removal(None))
+    """The replaced site, deleted in the background (:class:`.output.Removal`)."""
 
 
 def counts_of(site: SiteView) -> dict[str, int]:
@@ -175,29 +179,33 @@ def build_site(
     except (ConfigurationError, OSError) as exc:
         raise SiteBuildError(f"cannot load {config_file}: {exc}") from None
     target = target_folder(config_file, config.site_dir, audience, site_dir)
-    output.check_target(target, audience)
-    cache = cache if cache is not None else PageCache.for_site(config_file, audience)
+    previous = output.check_target(target, audience)
     try:
-        with output.staged(target) as aside:
+        with pause_collector(), output.staged(target) as aside:
             config.site_dir = str(aside)
-            plugin, loaded = _run_mkdocs(config, config_file, (organisation, audience, now, snapshot, cache), aside)
-            output.swap_in(aside, target)
+            reuse = Reuse(target if previous else None, output.marker_pages(previous), aside)
+            reuse.start()  # first: it links while everything else runs
+            cache = cache if cache is not None else PageCache.for_site(config_file, audience)
+            try:
+                plugin, loaded = _run_mkdocs(config, config_file, (organisation, audience, now, snapshot, cache), reuse)
+            finally:
+                reuse.stop()
+            removal = output.remove_in_background(output.swap_in(aside, target))
     except OSError as exc:
         raise SiteBuildError(f"cannot write the site to {target}: {exc.strerror or exc}") from None
     total = time.perf_counter() - started
     phases = dict(plugin.timings.phases)
     phases["mkdocs"] = total - (loaded - started) - sum(phases.values())
-    files = sum(1 for p in target.rglob("*") if p.is_file())
-    pages = sum(1 for p in target.rglob("*.html") if p.is_file())
+    files, pages = output.count_files(target)
     counts = counts_of(plugin.site) if plugin.site is not None else {}
-    return BuildResult(target, pages, files, total, phases, audience, counts, cache=cache.stats)
+    return BuildResult(target, pages, files, total, phases, audience, counts, cache=cache.stats, removal=removal)
 
 
 def _run_mkdocs(
     config: Any,
     config_file: Path,
     inputs: tuple[Organisation, Audience, datetime, Snapshot | None, PageCache],
-    aside: Path,
+    reuse: Reuse,
 ) -> tuple[WatchbillPlugin, float]:
     from mkdocs.commands.build import build
     from mkdocs.exceptions import Abort, ConfigurationError, PluginError
@@ -206,7 +214,7 @@ def _run_mkdocs(
     if not isinstance(plugin, WatchbillPlugin):
         raise SiteBuildError(f"{config_file} does not enable the 'watchbill' plugin; add it under plugins:")
     organisation, audience, now, snapshot, cache = inputs
-    plugin.inject(organisation=organisation, audience=audience, now=now, snapshot=snapshot, cache=cache)
+    plugin.inject(organisation=organisation, audience=audience, now=now, snapshot=snapshot, cache=cache, reuse=reuse)
     loaded = time.perf_counter()
     try:
         config.plugins.on_startup(command="build", dirty=False)
@@ -215,5 +223,5 @@ def _run_mkdocs(
         raise SiteBuildError(f"site build failed: {exc}") from None
     finally:
         config.plugins.on_shutdown()
-    (aside / output.MARKER).write_text(output.marker_text(audience, {}), encoding="utf-8")
+    (Path(config.site_dir) / output.MARKER).write_text(output.marker_text(audience, plugin.pages), encoding="utf-8")
     return plugin, loaded

@@ -13,6 +13,7 @@ a probe's target.
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 import uuid
@@ -126,13 +127,16 @@ def maintenance_entry(site: SiteView, view: MaintenanceView) -> Entry:
 
 
 def entries(site: SiteView, service: ServiceView | None = None) -> list[Entry]:
-    """Newest change first, at most ``ENTRIES``; with ``service``, only what touches it."""
-    incidents = site.incidents
+    """Newest change first, at most ``ENTRIES``; with ``service``, only what touches it.
+
+    Only the newest incidents become entries: a feed of 50 out of 10,000 need not format the other 9,950."""
+    incidents: Sequence[IncidentView] = site.incidents
     windows = site.maintenance
     if service is not None:
-        incidents = tuple(v for v in incidents if any(a.service_id == service.id for a in v.services))
+        incidents = site.incidents_of(service.id)
         windows = tuple(m for m in windows if any(s == service.id for s, _ in m.services))
-    found = [incident_entry(v) for v in incidents] + [maintenance_entry(site, m) for m in windows]
+    newest = heapq.nlargest(ENTRIES, incidents, key=lambda v: (v.updated_at, v.id))
+    found = [incident_entry(v) for v in newest] + [maintenance_entry(site, m) for m in windows]
     return sorted(found, key=lambda e: (e.updated, e.key), reverse=True)[:ENTRIES]
 
 
@@ -219,10 +223,11 @@ def feed(site: SiteView, *, directory_urls: bool = True) -> bytes:
 
 def files(site: SiteView, *, directory_urls: bool = True) -> dict[str, str | bytes]:
     """Every subscription file: Atom, JSON Feed and iCal, for the page and for each public service."""
-    out: dict[str, str | bytes] = {FEED_PATH: feed(site, directory_urls=directory_urls)}
-    out[JSON_FEED_PATH] = json_feed(
-        site, entries(site), service=None, self_path=JSON_FEED_PATH, directory_urls=directory_urls
-    )
+    items = entries(site)
+    out: dict[str, str | bytes] = {
+        FEED_PATH: atom(site, items, service=None, self_path=FEED_PATH, directory_urls=directory_urls),
+        JSON_FEED_PATH: json_feed(site, items, service=None, self_path=JSON_FEED_PATH, directory_urls=directory_urls),
+    }
     for service in site.services:
         items = entries(site, service)
         atom_src, json_src = atom_path(service.id), json_path(service.id)

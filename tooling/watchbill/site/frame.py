@@ -15,6 +15,7 @@ The pages stay in mkdocs' file list as excluded files, so hand-written pages may
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -89,6 +90,8 @@ class Frame:
     def __init__(self, html: str) -> None:
         if html.count(BODY) != 1:
             raise FrameError("the theme did not print the frame page's content exactly once")
+        self.digest = hashlib.blake2b(html.encode("utf-8", errors="surrogatepass"), digest_size=16).hexdigest()
+        """Part of each page's digest (:func:`watchbill.site.reuse.page_digest`): a new frame is a new page."""
         self._pieces = _MARKERS.split(html)
         self._markers = _MARKERS.findall(html)
 

@@ -7,7 +7,8 @@
   the old site in one ``renameat2(RENAME_EXCHANGE)`` system call, so readers and a SIGKILL at any instant see
   either the whole old site or the whole new one. Where the call is missing (not Linux), two renames are used;
   the gap between them is microseconds, and the old site stays whole beside it under ``.NAME.old-*``.
-- Leftovers of killed builds are removed by the next build.
+- The replaced site is deleted by a helper process while the build returns (:class:`Removal`); leftovers of
+  killed builds, and of removals that could not finish, are removed by the next build.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ import ctypes.util
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +70,33 @@ def check_target(directory: Path, audience: str) -> dict[str, Any] | None:
     return marker
 
 
-def marker_text(audience: str, pages: dict[str, str]) -> str:
+def marker_pages(marker: dict[str, Any] | None) -> dict[str, tuple[str, int, int]]:
+    """(digest, size, mtime in ns) by page, as a previous build recorded them (:mod:`.reuse`); pages of an
+    older or damaged marker are left out."""
+    pages = marker.get("pages") if marker else None
+    if not isinstance(pages, dict):
+        return {}
+    return {
+        page: (entry[0], entry[1], entry[2])
+        for page, entry in pages.items()
+        if isinstance(page, str)
+        and isinstance(entry, list)
+        and len(entry) == 3
+        and isinstance(entry[0], str)
+        and all(type(n) is int for n in entry[1:])
+    }
+
+
+def count_files(directory: Path) -> tuple[int, int]:
+    """(files, HTML pages) under ``directory``: a walk of names, no stat per file."""
+    files = pages = 0
+    for _, _, names in os.walk(directory):
+        files += len(names)
+        pages += sum(1 for name in names if name.endswith(".html"))
+    return files, pages
+
+
+def marker_text(audience: str, pages: Mapping[str, tuple[str, int, int]]) -> str:
     return json.dumps({"generator": "watchbill", "audience": audience, "pages": pages}, sort_keys=True) + "\n"
 
 
@@ -80,9 +110,9 @@ def _leftovers(directory: Path) -> Iterator[Path]:
 
 
 def clean_leftovers(directory: Path) -> None:
-    """Folders of builds that were killed before their swap (or their clean-up)."""
+    """Folders of builds that were killed before their swap, and replaced sites not yet (all) deleted."""
     for leftover in _leftovers(directory):
-        shutil.rmtree(leftover, ignore_errors=True)
+        remove_in_background(leftover)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -102,18 +132,62 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(error, os.strerror(error), str(b))
 
 
-def swap_in(built: Path, directory: Path) -> None:
-    """Put the finished build where the site lives; the old site is removed only once the new one is there."""
+def swap_in(built: Path, directory: Path) -> Path | None:
+    """Put the finished build where the site lives; returns where the replaced site now is, for removal."""
     if not directory.exists():
         built.rename(directory)
-        return
+        return None
     if _exchange(built, directory):
-        shutil.rmtree(built, ignore_errors=True)  # ``built`` now holds the old site
-        return
+        return built  # ``built`` now holds the old site
     old = directory.with_name(f".{directory.name}{_OLD}{os.getpid()}")
     directory.rename(old)
     built.rename(directory)
-    shutil.rmtree(old, ignore_errors=True)
+    return old
+
+
+_REMOVE_SCRIPT = "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)"
+_removing: list[subprocess.Popen[bytes]] = []
+"""Removals under way, kept so that none is reaped (and warned about) while it runs."""
+
+
+@dataclass
+class Removal:
+    """The replaced site being deleted by a helper process of its own.
+
+    A build is done when its site is live. Deleting the old copy is tens of thousands of system calls (a
+    folder per page), seconds on a busy disk, and nothing waits for it: the helper goes on after this process
+    returns, and a leftover it could not finish is removed by the next build. ``wait`` is for callers that
+    must see the folder gone (tests, and the benchmark, which reports both instants).
+    """
+
+    path: Path | None
+    process: subprocess.Popen[bytes] | None = None
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self.process is not None:
+            self.process.wait(timeout)
+        elif self.path is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+def remove_in_background(path: Path | None) -> Removal:
+    """Start deleting ``path`` (a replaced site); where no helper can start, it is deleted here and now."""
+    _removing[:] = [p for p in _removing if p.poll() is None]
+    if path is None:
+        return Removal(None)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _REMOVE_SCRIPT, str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # an interrupt of the build does not stop the clean-up halfway
+        )
+    except OSError:
+        shutil.rmtree(path, ignore_errors=True)
+        return Removal(None)
+    _removing.append(process)
+    return Removal(path, process)
 
 
 @contextmanager

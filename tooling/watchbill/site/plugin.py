@@ -40,7 +40,8 @@ from . import frame
 from .audience import AUDIENCES, Audience, parse_audience
 from .build import SnapshotUnavailable, Timings, build_files, load_snapshot, write_tree
 from .cache import PageCache
-from .render import ASSET_DIR, SEARCHABLE, front_text, nav_entries
+from .render import ASSET_DIR, SEARCHABLE, TemplateCache, front_text, nav_entries
+from .reuse import Recorded, Reuse, page_digest
 from .views import SiteView
 
 _SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog">'
@@ -84,6 +85,10 @@ class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-c
         """Framed pages' Markdown by source path: written into their folder's frame after the build."""
         self._frames: dict[str, frame.Frame] = {}
         self._day = ""
+        self.reuse: Reuse | None = None
+        """The previous build's pages, linked while this one renders (:mod:`.reuse`); set by the caller."""
+        self.pages: dict[str, Recorded] = {}
+        """Each framed page as written, by file, for the build's marker (the next build's reuse)."""
 
     def inject(
         self,
@@ -93,6 +98,7 @@ class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-c
         now: datetime,
         snapshot: Snapshot | None = None,
         cache: PageCache | None = None,
+        reuse: Reuse | None = None,
     ) -> None:
         """For callers that already hold the data: the plugin then loads nothing itself."""
         self._organisation = organisation
@@ -100,6 +106,7 @@ class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-c
         self._now = now
         self._snapshot = snapshot
         self.cache = cache
+        self.reuse = reuse
 
     def _paths(self, config: MkDocsConfig) -> tuple[Path, Path]:
         here = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
@@ -184,6 +191,11 @@ class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-c
         after = max((i + 1 for i, t in enumerate(targets) if t in present), default=0)
         return [*nav[:after], *missing, *nav[after:]]
 
+    def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
+        """The theme's templates compiled once per machine, not once per build (a second of every rebuild)."""
+        env.bytecode_cache = TemplateCache()
+        return env
+
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.build_dir is not None and self.site is not None
         in_nav = {next(iter(e.values())) for e in nav_entries(self.site)}
@@ -244,21 +256,45 @@ class WatchbillPlugin(BasePlugin[WatchbillConfig]):  # type: ignore[no-untyped-c
         """Write every framed page into its folder's frame, complete the sitemap, keep the page cache."""
         started = time.perf_counter()
         site_dir = Path(config.site_dir)
+        self.pages = self._write_framed(site_dir, config.use_directory_urls)
+        frame.complete_sitemap(site_dir, config.site_url, list(self._framed), config.use_directory_urls, self._day)
+        if self.cache is not None:
+            self.cache.save()
+        self.timings.measure("frame", started)
+
+    def _write_framed(self, site_dir: Path, directory_urls: bool) -> dict[str, Recorded]:
+        """Each framed page, written or kept from the previous build (:mod:`.reuse`); what the marker keeps."""
+        reuse = self.reuse
+        staging = reuse.folder if reuse is not None and reuse.linked() else site_dir
+        recorded: dict[str, Recorded] = {}
         made: set[Path] = set()
         for src, text in self._framed.items():
             folder = frame.folder_of(src)
             if folder not in self._frames:
                 raise PluginError(f"the theme rendered no frame for the pages of {folder}/")
-            page = self._frames[folder].fill(src, frame.split(text))
-            path = site_dir / frame.destination(src, config.use_directory_urls)
+            page = frame.destination(src, directory_urls)
+            digest = page_digest(self._frames[folder].digest, src, text)
+            if reuse is not None and staging != site_dir:
+                kept = reuse.keeps(page, digest)
+                if kept is not None:
+                    recorded[page] = kept
+                    continue
+                reuse.unlink(page)  # never write through a link: the old site's file would change too
+            path = staging / page
             if path.parent not in made:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 made.add(path.parent)
-            path.write_bytes(page.encode("utf-8", errors="xmlcharrefreplace"))
-        frame.complete_sitemap(site_dir, config.site_url, list(self._framed), config.use_directory_urls, self._day)
-        if self.cache is not None:
-            self.cache.save()
-        self.timings.measure("frame", started)
+            filled = self._frames[folder].fill(src, frame.split(text))
+            path.write_bytes(filled.encode("utf-8", errors="xmlcharrefreplace"))
+            written = path.stat()
+            recorded[page] = (digest, written.st_size, written.st_mtime_ns)
+        if reuse is not None and staging != site_dir:
+            for page in reuse.linked() - recorded.keys():
+                reuse.drop(page)
+            reuse.move_into(site_dir)
+        elif reuse is not None:
+            reuse.discard()
+        return recorded
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         """Rebuild when the organisation's records change, not only the hand-written pages."""

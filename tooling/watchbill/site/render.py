@@ -15,13 +15,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
+from jinja2 import BytecodeCache, Environment, PackageLoader, StrictUndefined, pass_context
+from jinja2.bccache import Bucket
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from ..errors import OutputError
 from ..fields import zone
+from ..files.atomic import write_bytes_atomic
+from ..validate.cache import cache_dir
 from . import api, badges, feeds, ical, svg, views
 from .cache import PageCache
 from .urls import relative_url
@@ -191,10 +196,34 @@ def link(context: Context, target: str) -> str:
     return relative_url(target, context["page_src"], context.get("directory_urls", True))
 
 
+class TemplateCache(BytecodeCache):
+    """Compiled templates in the cache folder (outside the repository), checked against their source's
+    checksum by Jinja; a folder that cannot be read or written only means compiling them again."""
+
+    def _path(self, bucket: Bucket) -> Path:
+        return cache_dir() / "site" / "templates" / f"{bucket.key}.jinja"
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            data = self._path(bucket).read_bytes()
+        except OSError:
+            return
+        bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        path = self._path(bucket)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_bytes_atomic(path, bucket.bytecode_to_string(), durable=False)
+        except (OSError, OutputError):
+            return
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("watchbill.site", "templates"),
+        bytecode_cache=TemplateCache(),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -356,9 +385,7 @@ def service_pages(site: SiteView, directory_urls: bool) -> Files:
             title=f"{service.name} status",
             description=f"Uptime, response times, incidents and maintenance of {service.name}.",
             service=service,
-            incidents=[i for i in site.incidents if any(a.service_id == service.id for a in i.services)][
-                :SERVICE_INCIDENTS
-            ],
+            incidents=site.incidents_of(service.id)[:SERVICE_INCIDENTS],
             windows=[m for m in reversed(site.maintenance) if any(s == service.id for s, _ in m.services)],
             atom_src=feeds.atom_path(service.id),
             json_src=feeds.json_path(service.id),

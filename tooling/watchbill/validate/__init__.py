@@ -10,14 +10,12 @@ has a problem, by parsing it again.
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -37,7 +35,7 @@ from ..models import (
 from ..organisation import IncidentFacts, InvalidOrganisation, LazyRecords, Organisation, Source
 from ..problems import LocatedError, Problem
 from . import crossref
-from .cache import FACT_KINDS, Entry, ValidationCache, digest_of
+from .cache import FACT_KINDS, Entry, ValidationCache, digest_of, pause_collector
 from .facts import incident_facts
 from .messages import problems_from
 
@@ -49,6 +47,8 @@ _BROKEN_KIND = {
     "settings": ("settings", "*"),
 }
 _OBJECT_KIND = {"escalation": "policy"}
+Item = TypeVar("Item")
+Outcome = TypeVar("Outcome")
 PARALLEL_THRESHOLD = 400
 """Below this many files to check, starting worker processes costs more than it saves."""
 
@@ -203,16 +203,22 @@ def _read(found: FoundFile) -> bytes | Problem:
 
 
 def _check_all(files: list[FoundFile], jobs: int | None) -> list[tuple[str | None, Any, tuple[Problem, ...]]]:
-    items = [(f.relative, f.kind, f.location) for f in files]
+    return in_batches(_check_batch, [(f.relative, f.kind, f.location) for f in files], jobs)
+
+
+def in_batches(work: Callable[[list[Item]], list[Outcome]], items: list[Item], jobs: int | None) -> list[Outcome]:
+    """``work`` over ``items`` in order: in worker processes when there are enough items to repay starting
+    them (``jobs`` of them, default one per core, at most 8), else here. Items and outcomes cross process
+    boundaries, so they should be plain data."""
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
     if workers <= 1 or len(items) < PARALLEL_THRESHOLD:
-        return _check_batch(items)
+        return work(items)
     size = max(50, len(items) // (workers * 4))
     batches = [items[i : i + size] for i in range(0, len(items), size)]
     from concurrent.futures import ProcessPoolExecutor  # here: 20 ms of imports that most runs never need
 
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return [outcome for batch in pool.map(_check_batch, batches) for outcome in batch]
+        return [outcome for batch in pool.map(work, batches) for outcome in batch]
 
 
 _LISTED: dict[type[BaseModel], tuple[str, str]] = {
@@ -331,21 +337,8 @@ def validate(
     jobs: int | None = None,
     clock: bool = True,
 ) -> Report:
-    with _collector_paused():
+    with pause_collector():
         return _validate(root, now, use_cache, cache_directory, jobs, clock)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cycle collector would walk every cached entry again and again (tens of thousands of tuples) while
-    nothing made here forms a cycle that reference counting cannot free: pause it for the run."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _validate(
@@ -361,6 +354,8 @@ def _validate(
     for _, _, file_problems in results:
         problems.extend(file_problems)
     org, findings = assemble(root, results)
+    if cache is not None:
+        org.digests = cache.digests()
     findings.extend(crossref.check(org, now=now, clock=clock))
     locator = Locator(root)
     problems.extend(locator.problem(f) for f in findings)

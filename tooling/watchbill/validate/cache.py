@@ -20,10 +20,13 @@ outside the repository (``$WATCHBILL_CACHE_DIR``, else ``$XDG_CACHE_HOME/watchbi
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import marshal
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import astuple
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -48,7 +51,8 @@ class Entry(NamedTuple):  # a NamedTuple: ten thousand are made on a warm run
     problems: tuple[Problem, ...]
 
 
-def _fingerprint() -> str:
+def code_fingerprint() -> str:
+    """The code that turns a file into what is cached: new code re-checks everything."""
     package = Path(__file__).parent.parent
     digest = hashlib.blake2b(digest_size=12)
     parsing = [
@@ -62,6 +66,19 @@ def _fingerprint() -> str:
     for path in sorted([*package.glob("models/*.py"), *parsing]):
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+@contextmanager
+def pause_collector() -> Iterator[None]:
+    """The cycle collector would walk every cached entry again and again (tens of thousands of tuples, or
+    records) while nothing made here forms a cycle that reference counting cannot free: pause it meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def digest_of(raw: bytes) -> str:
@@ -84,7 +101,7 @@ class ValidationCache:
     def __init__(self, root: Path, directory: Path | None = None) -> None:
         key = hashlib.blake2b(str(root.resolve()).encode(), digest_size=10).hexdigest()
         self.path = (directory or cache_dir()) / f"validate-{key}.marshal"
-        self.fingerprint = _fingerprint()
+        self.fingerprint = code_fingerprint()
         self.started_ns = time.time_ns()
         """Before any file is listed: a stat recorded in this run is trusted only if older than this by RACY_NS."""
         self.entries: dict[str, _Stored] = {}
@@ -131,6 +148,10 @@ class ValidationCache:
     def _trusted(self, stat: Stat | None) -> bool:
         return stat is not None and max(stat[1], stat[2]) + RACY_NS < self.started_ns
 
+    def digests(self) -> dict[str, str]:
+        """Content digest by path of every file this run checked (after :meth:`prune`, the cache holds only those)."""
+        return {relative: stored[0] for relative, stored in self.entries.items()}
+
     def prune(self, keep: set[str]) -> None:
         for relative in set(self.entries) - keep:
             del self.entries[relative]
@@ -141,7 +162,7 @@ class ValidationCache:
             return
         payload = marshal.dumps({"fingerprint": self.fingerprint, "entries": self.entries})
         try:
-            write_bytes_atomic(self.path, payload)
+            write_bytes_atomic(self.path, payload, durable=False)
         except OutputError:
             return  # a read-only home must not fail validation
         self.dirty = False

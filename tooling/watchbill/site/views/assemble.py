@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from ...organisation import Organisation
 from ...state.snapshot import Snapshot
 from ..audience import Audience
-from .base import Scope, slug
+from .base import Scope, by_service, slug
 from .incidents import IncidentView, MonthView, incident_view, months_of
 from .maintenance import CalendarEntry, MaintenanceView, calendar_entries, maintenance_views
 from .oncall import PolicyView, ScheduleView, policy_views, schedule_views
@@ -41,6 +42,14 @@ class SiteView:
     """The organisation's zone (settings ``timezone``): pages state it, the API names it."""
     calendar: tuple[CalendarEntry, ...] = ()
     """Every maintenance record the audience may see, for the iCal subscriptions."""
+
+    @cached_property
+    def _by_service(self) -> dict[str, tuple[IncidentView, ...]]:
+        return by_service(self.incidents, lambda view: (a.service_id for a in view.services))
+
+    def incidents_of(self, service_id: str) -> tuple[IncidentView, ...]:
+        """The incidents touching one service, newest first (service pages and feeds ask once per service)."""
+        return self._by_service.get(service_id, ())
 
 
 def build(org: Organisation, snapshot: Snapshot | None, audience: Audience, now: datetime) -> SiteView:

@@ -5,13 +5,19 @@ The scope is cut once per build for one audience, so no family can reach a recor
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
+from typing import TypeVar
 
 from ...models import Incident, Maintenance, Service
 from ...organisation import Organisation
 from ...state.snapshot import Snapshot
 from ..audience import Audience, incident_visible, maintenance_visible, service_visible
+
+T = TypeVar("T")
 
 UPDATE_LABEL = {
     "investigating": "Investigating",
@@ -55,17 +61,34 @@ class Scope:
             maintenance=tuple(m for m in org.maintenance.values() if maintenance_visible(org, m, audience)),
         )
 
+    @cached_property
+    def _by_service(self) -> dict[str, tuple[Incident, ...]]:
+        return by_service(self.incidents, lambda incident: (a.service for a in incident.services))
+
+    def incidents_of(self, service_id: str) -> tuple[Incident, ...]:
+        """The incidents touching one service, newest first."""
+        return self._by_service.get(service_id, ())
+
     @property
     def internal(self) -> bool:
         return self.audience == "internal"
 
-    @property
+    @cached_property
     def service_ids(self) -> frozenset[str]:
         return frozenset(s.id for s in self.services)
 
     def person(self, ident: str) -> str:
         person = self.org.people.get(ident)
         return person.name if person else ident
+
+
+def by_service(items: Iterable[T], services: Callable[[T], Iterable[str]]) -> dict[str, tuple[T, ...]]:
+    """Items grouped by each service they name, in their own order (an item naming one twice counts once)."""
+    grouped: dict[str, list[T]] = defaultdict(list)
+    for item in items:
+        for service in dict.fromkeys(services(item)):
+            grouped[service].append(item)
+    return {service: tuple(found) for service, found in grouped.items()}
 
 
 def slug(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from ... import maintenance as windows
@@ -147,10 +147,11 @@ def _history(
 
 
 def service_view(scope: Scope, service: Service, position: int) -> ServiceView:
-    own = [i for i in scope.incidents if any(a.service == service.id for a in i.services)]
+    own = scope.incidents_of(service.id)
     reading = _reading(scope, service, own)
     states = probe_states(scope, service)
-    days = _history(scope, service, own, states)
+    shown = in_window(scope, own)
+    days = _history(scope, service, shown, states)
     return ServiceView(
         id=service.id,
         name=service.name,
@@ -161,7 +162,7 @@ def service_view(scope: Scope, service: Service, position: int) -> ServiceView:
         status_label=st.STATUS_LABEL[reading.status],
         source=reading.source,
         failing_since=reading.failing_since,
-        days=tuple(day_view(scope, d, own, service.id) for d in days),
+        days=tuple(day_view(scope, d, shown, service.id) for d in days),
         uptime=metrics.uptime_ratio(days),
         sparkline=sparkline([s for s in states if s is not None]),
         slo=metrics.slo_status(service, days, now=scope.now),
@@ -285,6 +286,14 @@ def day_level(down: float, touched: bool) -> DayLevel:
     if down < 0.01:
         return "minor"
     return "major" if down < 0.05 else "critical"
+
+
+def in_window(scope: Scope, own: Sequence[Incident]) -> list[Incident]:
+    """The incidents that can touch a day of the history bars: the bars and their figures then look at a
+    season's incidents, not at every year's (the same figures: the others overlap no day shown)."""
+    days = scope.org.settings.status_page.history_days
+    start, _ = metrics.day_bounds(scope.now.astimezone(UTC).date() - timedelta(days=days - 1), scope.now)
+    return [i for i in own if i.started_at <= scope.now and metrics.impact_end(i, scope.now) >= start]
 
 
 def day_view(scope: Scope, day: metrics.DayUptime, own: Sequence[Incident], service_id: str) -> DayView:
