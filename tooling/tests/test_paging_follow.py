@@ -14,7 +14,7 @@ import pytest
 from support.github_server import FakeGitHub
 from support.org_repo import clone, git, make_repo, remote_record
 from support.orgfactory import build_org
-from support.paging_org import PAGING_PEOPLE
+from support.paging_org import PAGING_PEOPLE, open_incident
 from support.probe_servers import HttpServer, http_server, local_services
 from support.receivers import Receiver
 from typer.testing import CliRunner
@@ -36,18 +36,7 @@ RECORD = "incidents/2026/INC-2026-0002.yaml"
 JOURNAL = "paging/INC-2026-0002.jsonl"
 BOT = Identity("watchbill-test", "bot@example.com")
 BRANCH = "watchbill/inc-2026-0002"
-OPEN = f"""\
-id: INC-2026-0002
-title: API returns errors
-severity: SEV-1
-status: investigating
-services:
-  - service: api
-    impact: major_outage
-detected_by: customer
-started_at: {DETECTED.isoformat()}
-detected_at: {DETECTED.isoformat()}
-"""
+OPEN = open_incident(DETECTED.isoformat())
 POLICY = """\
 id: standard
 name: Standard

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from support.org_repo import clone, git, make_repo
+from support.paging_org import open_incident
 from support.protected_remote import protect, refused
 from support.receivers import Receiver, channels
 from typer.testing import CliRunner
@@ -24,18 +25,7 @@ DETECTED = datetime.fromisoformat("2026-11-23T12:00:00+00:00")
 MINUTE = timedelta(minutes=1)
 RECORD = "incidents/2026/INC-2026-0002.yaml"
 JOURNAL = "paging/INC-2026-0002.jsonl"
-OPEN = f"""\
-id: INC-2026-0002
-title: API returns errors
-severity: SEV-1
-status: investigating
-services:
-  - service: api
-    impact: major_outage
-detected_by: customer
-started_at: {DETECTED.isoformat()}
-detected_at: {DETECTED.isoformat()}
-"""
+OPEN = open_incident(DETECTED.isoformat())
 POLICY = """\
 id: standard
 name: Standard

@@ -7,7 +7,10 @@ from pathlib import Path
 
 from .orgfactory import build_org
 
-OPEN_INCIDENT = """\
+
+def open_incident(detected: str) -> str:
+    """The open, unacknowledged incident the paging tests page for, detected (and started) at ``detected``."""
+    return f"""\
 id: INC-2026-0002
 title: API returns errors
 severity: SEV-1
@@ -16,9 +19,12 @@ services:
   - service: api
     impact: major_outage
 detected_by: customer
-started_at: 2026-11-23T11:40:00Z
-detected_at: 2026-11-23T11:40:00Z
+started_at: {detected}
+detected_at: {detected}
 """
+
+
+OPEN_INCIDENT = open_incident("2026-11-23T11:40:00Z")
 
 PAGING_PEOPLE = """\
 people:
